@@ -1,0 +1,30 @@
+# implicit3d: per-object neural SDFs from a folder of meshes.
+# Run: snakemake --cores 2            (built-in sample)
+#      snakemake --cores 2 --config meshes=../shared/data/test_task_meshes
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+from implicit3d.workflow import validate_config
+
+validate_config(config, f"{workflow.basedir}/config/schema.yaml")
+validate(config, "config/schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/normalize.smk"
+include: "workflow/rules/sample.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+rule all:
+    input:
+        "results/summary.csv",
+    default_target: True

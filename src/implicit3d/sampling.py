@@ -1,0 +1,119 @@
+"""Point sampling with ground-truth SDF for the train, validation and test splits.
+
+Each split draws from its own child of one `SeedSequence`, so the splits are
+disjoint random streams and every split is reproducible on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import trimesh
+
+from .groundtruth import DEFAULT_METHOD, compute_sdf_guarded
+
+SPLITS = ("train", "val", "test")
+VOLUMES = ("sphere", "cube")
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """How many points one split has: near-surface (one count per noise std) and volume."""
+
+    near_count: int
+    near_std: tuple[float, ...]
+    volume_count: int
+
+
+@dataclass(frozen=True)
+class SamplingSpec:
+    train: SplitSpec
+    val: SplitSpec
+    test: SplitSpec
+    volume: str = "sphere"
+    method: str = DEFAULT_METHOD
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "SamplingSpec":
+        def split(c: dict) -> SplitSpec:
+            std = c["near_std"]
+            std = tuple(float(s) for s in (std if isinstance(std, (list, tuple)) else [std]))
+            return SplitSpec(int(c["near_count"]), std, int(c["volume_count"]))
+
+        return cls(
+            train=split(cfg["train"]),
+            val=split(cfg["val"]),
+            test=split(cfg["test"]),
+            volume=cfg.get("volume", "sphere"),
+            method=cfg.get("method", DEFAULT_METHOD),
+            seed=int(cfg.get("seed", 0)),
+        )
+
+
+def split_rng(seed: int, split: str) -> np.random.Generator:
+    """An independent generator per split, derived from one base seed."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SPLITS.index(split),)))
+
+
+def sample_volume(rng: np.random.Generator, count: int, volume: str = "sphere") -> np.ndarray:
+    """Points uniform in the unit ball or the cube [-1, 1]^3."""
+    if volume == "cube":
+        return rng.uniform(-1.0, 1.0, size=(count, 3))
+    if volume != "sphere":
+        raise ValueError(f"unknown volume '{volume}' (choose from {', '.join(VOLUMES)})")
+    direction = rng.normal(size=(count, 3))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    radius = rng.random((count, 1)) ** (1.0 / 3.0)  # uniform density in the ball
+    return direction * radius
+
+
+def sample_near_surface(rng: np.random.Generator, mesh: trimesh.Trimesh, count: int, std: float) -> np.ndarray:
+    """Area-weighted surface samples plus isotropic Gaussian noise."""
+    seed = int(rng.integers(0, 2**31 - 1))
+    surface, _ = trimesh.sample.sample_surface(mesh, count, seed=seed)
+    return surface + rng.normal(0.0, std, size=surface.shape)
+
+
+def split_points(mesh: trimesh.Trimesh, spec: SplitSpec, rng: np.random.Generator, volume: str) -> pd.DataFrame:
+    """Points of one split (without SDF), with their kind and noise std."""
+    parts = []
+    counts = _spread(spec.near_count, len(spec.near_std))
+    for std, n in zip(spec.near_std, counts):
+        if n:
+            parts.append(_frame(sample_near_surface(rng, mesh, n, std), "near", std))
+    if spec.volume_count:
+        parts.append(_frame(sample_volume(rng, spec.volume_count, volume), "volume", 0.0))
+    return pd.concat(parts, ignore_index=True)
+
+
+def sample_all(mesh: trimesh.Trimesh, spec: SamplingSpec) -> tuple[pd.DataFrame, dict]:
+    """All splits with ground-truth SDF; rows whose SDF could not be computed are dropped."""
+    frames = []
+    for split in SPLITS:
+        frame = split_points(mesh, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
+        frame.insert(5, "split", split)
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    points = frame[["x", "y", "z"]].to_numpy(np.float64)
+    sdf, stats = compute_sdf_guarded(mesh, points, spec.method)
+    frame["sdf"] = sdf.astype(np.float32)
+    frame = frame[np.isfinite(frame["sdf"])].reset_index(drop=True)
+    for col in ("split", "kind"):
+        frame[col] = frame[col].astype("category")
+    return frame[["x", "y", "z", "sdf", "split", "kind", "std"]], stats
+
+
+def _frame(points: np.ndarray, kind: str, std: float) -> pd.DataFrame:
+    points = points.astype(np.float32)
+    return pd.DataFrame(
+        {"x": points[:, 0], "y": points[:, 1], "z": points[:, 2], "kind": kind, "std": np.float32(std)}
+    )
+
+
+def _spread(total: int, parts: int) -> list[int]:
+    base, rest = divmod(total, parts)
+    return [base + (i < rest) for i in range(parts)]

@@ -1,0 +1,131 @@
+"""File-to-file entry points of the pipeline stages (what the Snakemake scripts call)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+
+import numpy as np
+import torch
+
+from . import __version__
+from .evaluation import evaluate_points, inference_throughput
+from .groundtruth import inside_fraction_flag
+from .io import atomic_path, read_json, read_points, write_json, write_points
+from .mesh import clean_mesh, load_mesh, load_normalized, mesh_digest, normalize_mesh
+from .models import build_model
+from .sampling import SamplingSpec, sample_all
+from .training import TrainConfig, config_dict, load_model, resolve_device, save_model, train_with_retry
+
+log = logging.getLogger("implicit3d")
+
+
+def normalize(mesh_in: str, mesh_out: str, transform_out: str, max_faces: int | None = None) -> dict:
+    """Load, validate, clean and normalize one mesh; write it as PLY plus its transform."""
+    raw = load_mesh(mesh_in, max_faces=max_faces)
+    cleaned = clean_mesh(raw, mesh_in)
+    mesh, transform = normalize_mesh(cleaned)
+    info = {
+        **transform.as_dict(),
+        "source": os.fspath(mesh_in),
+        "faces_in": int(len(raw.faces)),
+        "faces": int(len(mesh.faces)),
+        "vertices": int(len(mesh.vertices)),
+        "watertight": bool(mesh.is_watertight),
+        "bodies": int(mesh.body_count),
+    }
+    with atomic_path(mesh_out) as tmp:
+        mesh.export(tmp, file_type="ply")
+    write_json(transform_out, info)
+    log.info("normalized %s: %d -> %d faces, scale %.4g, watertight=%s", mesh_in, info["faces_in"], info["faces"], transform.scale, info["watertight"])
+    return info
+
+
+def sample(mesh_in: str, points_out: str, sampling_cfg: dict) -> dict:
+    """Sample train/val/test points with ground-truth SDF and write them as Parquet."""
+    spec = SamplingSpec.from_config(sampling_cfg)
+    mesh = load_normalized(mesh_in)
+    frame, stats = sample_all(mesh, spec)
+    meta = {
+        "sampling": sampling_cfg,
+        "mesh_digest": mesh_digest(mesh),
+        "gt_stats": stats,
+        "implicit3d_version": __version__,
+    }
+    write_points(points_out, frame, meta)
+    counts = frame.groupby(["split", "kind"], observed=True).size().to_dict()
+    log.info("sampled %s with %s: %s; guards %s", mesh_in, spec.method, counts, stats)
+    return meta
+
+
+def train(points_in: str, model_out: str, info_out: str, model_cfg: dict, threads: int = 1, device: str = "auto", progress: bool = True) -> dict:
+    """Train one model on the train split, early-stopping on the val split."""
+    torch.set_num_threads(max(1, int(threads)))
+    frame, meta = read_points(points_in)
+    train_part = frame[frame["split"] == "train"]
+    val_part = frame[frame["split"] == "val"]
+    arch, hparams = model_cfg["arch"], dict(model_cfg.get("params", {}))
+    cfg = TrainConfig.from_dict(model_cfg.get("training", {}))
+    dev = resolve_device(device)
+    torch.manual_seed(cfg.seed)
+    model, result = train_with_retry(
+        lambda: build_model(arch, **hparams),
+        train_part[["x", "y", "z"]].to_numpy(),
+        train_part["sdf"].to_numpy(),
+        val_part[["x", "y", "z"]].to_numpy(),
+        val_part["sdf"].to_numpy(),
+        cfg=cfg,
+        device=dev,
+        progress=progress,
+        desc=f"train {arch}",
+    )
+    model_bytes = save_model(model_out, model, arch, hparams, cfg.weight_dtype)
+    info = {
+        "arch": arch,
+        "params": hparams,
+        "training": config_dict(cfg),
+        "model_bytes": model_bytes,
+        "train_seconds": result.seconds,
+        "steps": result.steps,
+        "step_ms": result.step_ms,
+        "best_step": result.best_step,
+        "best_val_loss": result.best_val_loss,
+        "retried_lower_lr": result.retried,
+        "lr_used": result.lr,
+        "device": str(dev),
+        "threads": int(threads),
+        "torch": torch.__version__,
+        "host": platform.node(),
+        "history": result.history,
+    }
+    write_json(info_out, info)
+    log.info("trained %s on %s: %d steps in %.1fs, %d bytes", arch, points_in, result.steps, result.seconds, model_bytes)
+    return info
+
+
+def evaluate(model_in: str, info_in: str, points_in: str, out: str, object_name: str, model_name: str, threads: int = 1) -> dict:
+    """Occupancy metrics on the held-out test split, plus size and speed figures."""
+    torch.set_num_threads(max(1, int(threads)))
+    frame, meta = read_points(points_in)
+    test = frame[frame["split"] == "test"]
+    model, ckpt = load_model(model_in)
+    info = read_json(info_in)
+    metrics = evaluate_points(model, test)
+    throughput = inference_throughput(model, test[["x", "y", "z"]].to_numpy(np.float32))
+    record = {
+        "object": object_name,
+        "model": model_name,
+        **metrics,
+        "model_bytes": ckpt["model_bytes"],
+        "train_seconds": info["train_seconds"],
+        "step_ms": info["step_ms"],
+        "steps": info["steps"],
+        "infer_points_per_s": throughput,
+        "gt_method": meta["sampling"].get("method"),
+        "gt_flag": inside_fraction_flag(metrics.get("inside_fraction_volume", float("nan"))),
+        "device": info["device"],
+    }
+    write_json(out, record)
+    log.info("evaluated %s/%s: F1 near %.4f, volume %.4f", model_name, object_name, metrics.get("f1_near", np.nan), metrics.get("f1_volume", np.nan))
+    return record

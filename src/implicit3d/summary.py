@@ -1,0 +1,68 @@
+"""Aggregation of per-object evaluation records into the summary table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .io import atomic_path, read_json
+
+KEY_COLUMNS = ["object", "model", "f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s"]
+EXTRA_COLUMNS = [
+    "precision_near", "recall_near", "iou_near", "precision_volume", "recall_volume", "iou_volume",
+    "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_flag", "device",
+]  # fmt: skip
+
+
+def load_records(paths: list[str | os.PathLike]) -> pd.DataFrame:
+    rows = [read_json(p) for p in paths]
+    frame = pd.DataFrame(rows)
+    for col in KEY_COLUMNS + EXTRA_COLUMNS:
+        if col not in frame:
+            frame[col] = pd.NA
+    return frame[KEY_COLUMNS + EXTRA_COLUMNS].sort_values(["model", "object"], key=_natural).reset_index(drop=True)
+
+
+def with_means(frame: pd.DataFrame) -> pd.DataFrame:
+    """Append one 'mean' row per model (numeric columns averaged)."""
+    means = []
+    for model, part in frame.groupby("model", sort=False):
+        row = part.mean(numeric_only=True).to_dict()
+        row.update(object="mean", model=model)
+        means.append(row)
+    return pd.concat([frame, pd.DataFrame(means)], ignore_index=True)[frame.columns]
+
+
+def write_summary(frame: pd.DataFrame, out_csv: str | os.PathLike, out_parquet: str | os.PathLike, out_md: str | os.PathLike) -> None:
+    table = with_means(frame)
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_path(out_parquet) as tmp:
+        table.astype({c: "string" for c in ("gt_flag", "gt_method", "device")}).to_parquet(tmp, index=False)
+    with atomic_path(out_md) as tmp:
+        Path(tmp).write_text(to_markdown(table) + "\n")
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    cols = KEY_COLUMNS + ["gt_flag"]
+    fmt = {
+        "f1_near": "{:.4f}", "f1_volume": "{:.4f}", "model_bytes": "{:,.0f}",
+        "train_seconds": "{:.1f}", "infer_points_per_s": "{:,.0f}",
+    }  # fmt: skip
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in table.iterrows():
+        cells = []
+        for c in cols:
+            v = row[c]
+            cells.append("" if pd.isna(v) else fmt[c].format(v) if c in fmt else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _natural(col: pd.Series) -> pd.Series:
+    # Sort '2' before '10' for numbered objects.
+    if col.name == "object":
+        return col.map(lambda s: (0, int(s), "") if str(s).isdigit() else (1, 0, str(s)))
+    return col

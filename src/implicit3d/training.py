@@ -1,0 +1,206 @@
+"""Training loop for one SDF model: losses, LR schedule, early stopping on a
+validation split, NaN detection with one retry, and checkpoint I/O."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .errors import TrainingError
+from .io import atomic_path
+from .models import build_model, stored_bytes
+
+LOSSES = ("l1_clamp", "mse", "mape")
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 8192
+    lr: float = 1e-2
+    lr_schedule: str = "cosine"  # cosine | constant
+    loss: str = "l1_clamp"
+    clamp: float = 0.1
+    eikonal_weight: float = 0.0
+    weight_decay: float = 0.0
+    val_every: int = 250
+    patience: int = 0  # validation checks without improvement before stopping; 0 = never stop early
+    weight_dtype: str = "float32"  # float32 | float16: how the weights are stored
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)} - {"extra"}
+        cfg = cls(**{k: v for k, v in data.items() if k in known})
+        cfg.extra = {k: v for k, v in data.items() if k not in known}
+        return cfg
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    seconds: float
+    best_step: int
+    best_val_loss: float
+    final_loss: float
+    lr: float
+    retried: bool = False
+    history: list = field(default_factory=list)
+
+    @property
+    def step_ms(self) -> float:
+        return 1000.0 * self.seconds / max(self.steps, 1)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("device 'cuda' requested but CUDA is not available (use device: auto or cpu)")
+    return torch.device(name)
+
+
+def sdf_loss(pred: torch.Tensor, target: torch.Tensor, kind: str, clamp: float) -> torch.Tensor:
+    if kind == "l1_clamp":
+        # DeepSDF's clamped L1, written so that a prediction beyond the band on the
+        # wrong side still gets a gradient (clamping `pred` itself would zero it).
+        same_side_beyond = ((target >= clamp) & (pred >= clamp)) | ((target <= -clamp) & (pred <= -clamp))
+        err = (pred - target.clamp(-clamp, clamp)).abs()
+        return torch.where(same_side_beyond, torch.zeros_like(err), err).mean()
+    if kind == "mse":
+        return (pred - target).pow(2).mean()
+    if kind == "mape":
+        return ((pred - target).abs() / (target.abs() + 1e-2)).mean()
+    raise ValueError(f"unknown loss '{kind}' (choose from {', '.join(LOSSES)})")
+
+
+def train(
+    model: torch.nn.Module,
+    train_xyz: np.ndarray,
+    train_sdf: np.ndarray,
+    val_xyz: np.ndarray,
+    val_sdf: np.ndarray,
+    cfg: TrainConfig,
+    device: torch.device,
+    progress: bool = True,
+    desc: str = "train",
+) -> TrainResult:
+    """Fit `model` in place; keeps the weights with the best validation loss."""
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
+    model.to(device).train()
+    x = torch.as_tensor(train_xyz, dtype=torch.float32, device=device)
+    y = torch.as_tensor(train_sdf, dtype=torch.float32, device=device)
+    vx = torch.as_tensor(val_xyz, dtype=torch.float32, device=device)
+    vy = torch.as_tensor(val_sdf, dtype=torch.float32, device=device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-15, weight_decay=cfg.weight_decay)
+    sched = _scheduler(opt, cfg)
+    best = (math.inf, 0, copy.deepcopy(model.state_dict()))
+    stale, history, loss_value = 0, [], math.nan
+    start = time.perf_counter()
+    bar = tqdm(range(1, cfg.steps + 1), desc=desc, disable=not progress, mininterval=1.0, leave=False)
+    step = 0
+    for step in bar:
+        idx = torch.randint(0, x.shape[0], (min(cfg.batch_size, x.shape[0]),), generator=gen).to(device)
+        loss = _step_loss(model, x[idx], y[idx], cfg)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"loss became {loss_value} at step {step}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % cfg.val_every == 0 or step == cfg.steps:
+            val = evaluate_loss(model, vx, vy, cfg)
+            history.append({"step": step, "loss": loss_value, "val_loss": val})
+            bar.set_postfix(loss=f"{loss_value:.2e}", val=f"{val:.2e}")
+            if val < best[0]:
+                best, stale = (val, step, copy.deepcopy(model.state_dict())), 0
+            else:
+                stale += 1
+                if cfg.patience and stale >= cfg.patience:
+                    break
+    seconds = time.perf_counter() - start
+    model.load_state_dict(best[2])
+    return TrainResult(step, seconds, best[1], best[0], loss_value, cfg.lr, history=history)
+
+
+def train_with_retry(model_factory, *args, cfg: TrainConfig, **kwargs) -> tuple[torch.nn.Module, TrainResult]:
+    """Train; on a non-finite loss retry once from scratch with a 10x lower LR, then fail clearly."""
+    try:
+        model = model_factory()
+        return model, train(model, *args, cfg=cfg, **kwargs)
+    except FloatingPointError as first:
+        retry = copy.copy(cfg)
+        retry.lr = cfg.lr / 10.0
+        try:
+            model = model_factory()
+            result = train(model, *args, cfg=retry, **kwargs)
+        except FloatingPointError as second:
+            raise TrainingError(f"training diverged ({first}); retry with lr={retry.lr:g} also diverged ({second})") from None
+        result.retried = True
+        return model, result
+
+
+def _step_loss(model: torch.nn.Module, xb: torch.Tensor, yb: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    if cfg.eikonal_weight <= 0:
+        return sdf_loss(model(xb), yb, cfg.loss, cfg.clamp)
+    xb = xb.clone().requires_grad_(True)
+    pred = model(xb)
+    (grad,) = torch.autograd.grad(pred.sum(), xb, create_graph=True)
+    eikonal = (grad.norm(dim=-1) - 1.0).pow(2).mean()
+    return sdf_loss(pred, yb, cfg.loss, cfg.clamp) + cfg.eikonal_weight * eikonal
+
+
+@torch.no_grad()
+def evaluate_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> float:
+    model.eval()
+    pred = predict(model, x)
+    model.train()
+    return float(sdf_loss(pred, y, cfg.loss, cfg.clamp))
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, x: torch.Tensor, batch: int = 65536) -> torch.Tensor:
+    return torch.cat([model(x[i : i + batch]) for i in range(0, x.shape[0], batch)]) if len(x) else x[:, 0]
+
+
+def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig):
+    if cfg.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.steps, eta_min=cfg.lr * 0.01)
+    if cfg.lr_schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    raise ValueError(f"unknown lr_schedule '{cfg.lr_schedule}' (choose from cosine, constant)")
+
+
+def save_model(path: str | os.PathLike, model: torch.nn.Module, arch: str, hparams: dict, weight_dtype: str) -> int:
+    """Save the weights in `weight_dtype`; returns the stored size of parameters and buffers in bytes."""
+    dtype = {"float32": torch.float32, "float16": torch.float16}[weight_dtype]
+    state = {k: (v.detach().cpu().to(dtype) if v.is_floating_point() else v.detach().cpu()) for k, v in model.state_dict().items()}
+    with atomic_path(path) as tmp:
+        torch.save({"arch": arch, "hparams": hparams, "weight_dtype": weight_dtype, "state_dict": state}, tmp)
+    return stored_bytes(state)
+
+
+def load_model(path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild a saved model in float32 (from its stored, possibly fp16-rounded, weights)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(ckpt["arch"], **ckpt["hparams"])
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt["state_dict"].items()}
+    model.load_state_dict(state)
+    info = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    info["model_bytes"] = stored_bytes(ckpt["state_dict"])
+    return model.to(device).eval(), info
+
+
+def config_dict(cfg: TrainConfig) -> dict:
+    return asdict(cfg)

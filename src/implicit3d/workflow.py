@@ -1,0 +1,72 @@
+"""Helpers the Snakefile uses at planning time: input discovery, config tags, model specs."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import hashlib
+import json
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+def discover_meshes(folder: str, ignore: list[str] = ()) -> dict[str, str]:
+    """Map object name (file stem) to path for every file in `folder` not matched by `ignore`."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ConfigError(f"meshes: folder '{folder}' does not exist")
+    found: dict[str, str] = {}
+    for path in sorted(root.iterdir()):
+        if not path.is_file() or any(fnmatch.fnmatch(path.name, pat) for pat in ignore):
+            continue
+        if path.stem in found:
+            raise ConfigError(f"meshes: '{found[path.stem]}' and '{path}' would both be object '{path.stem}'")
+        found[path.stem] = str(path)
+    if not found:
+        raise ConfigError(f"meshes: no mesh files in '{folder}'")
+    return found
+
+
+def config_tag(*parts: object) -> str:
+    """Short content hash of config sections: outputs are stored under it, so a
+    changed parameter writes new files and an unchanged one reuses the cache."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def model_spec(config: dict, model: str, obj: str | None = None) -> dict:
+    """The architecture config for `model`, with the per-object override merged in."""
+    archs = config["architectures"]
+    if model not in archs:
+        raise ConfigError(f"models: '{model}' is not defined under architectures (have: {', '.join(archs)})")
+    spec = copy.deepcopy(archs[model])
+    override = config.get("overrides", {}).get(obj, {}).get(model, {}) if obj else {}
+    for section in ("params", "training"):
+        spec.setdefault(section, {}).update(override.get(section, {}))
+    return spec
+
+
+def sample_tag(config: dict) -> str:
+    return config_tag(config["sampling"])
+
+
+def model_tag(config: dict, model: str) -> str:
+    """Tag of a model's outputs: its architecture config and the samples it trains on.
+    Per-object overrides are not part of it; Snakemake's params trigger re-runs those objects."""
+    return config_tag(model_spec(config, model), sample_tag(config))
+
+
+def validate_config(config: dict, schema_path: str) -> None:
+    """Raise a one-line ConfigError naming the offending key, before Snakemake's own
+    validation (whose error dumps the whole schema)."""
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    if error is not None:
+        key = ".".join(str(p) for p in error.absolute_path) or "<top level>"
+        raise ConfigError(f"config key '{key}': {error.message}")
+    for model in config["models"]:
+        model_spec(config, model)

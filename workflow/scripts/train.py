@@ -1,0 +1,14 @@
+"""Snakemake adapter: train one model for one object."""
+
+from implicit3d.runlog import stage_log
+from implicit3d.stages import train
+
+with stage_log(snakemake.log[0], "train"):
+    train(
+        snakemake.input[0],
+        snakemake.output.model,
+        snakemake.output.info,
+        dict(snakemake.params.spec),
+        threads=snakemake.threads,
+        device=snakemake.params.device,
+    )
