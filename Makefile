@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 CORES ?= 2
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint clean
+.PHONY: run test test-slurm repro setup lint clean
 
 run: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES)
@@ -15,6 +15,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The sample on a throwaway single-node Slurm cluster through profiles/slurm (root; CI runs it).
+test-slurm: $(STAMP)
+	bash scripts/ci_slurm.sh $(VENV)
+
+# dvc repro: the stage calls snakemake, so the venv goes first on PATH.
+repro: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/dvc repro
 
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint

@@ -17,14 +17,23 @@ validate(config, "config/schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/failures.smk"
 include: "workflow/rules/normalize.smk"
 include: "workflow/rules/sample.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/reconstruct.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/tracking.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:
     input:
         "results/summary.csv",
+        "results/metrics.json",
+        report_targets(),
     default_target: True

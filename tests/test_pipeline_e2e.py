@@ -76,3 +76,87 @@ def test_bad_config_fails_before_any_job_with_the_key_name(tmp_path):
     assert run.returncode != 0
     assert "config key 'device'" in run.stderr + run.stdout
     assert not (tmp_path / "results").exists()
+
+
+# --- reconstructions, figures, report and the CLI on the finished run ---
+
+
+def _object_rows(run_dir):
+    table = pd.read_csv(run_dir / "results" / "summary.csv", dtype={"object": str})
+    return table, table[table.object != "mean"]
+
+
+def test_reconstructions_and_figures_for_every_object(finished_run):
+    import trimesh
+
+    res = finished_run / "results"
+    table, rows = _object_rows(finished_run)
+    for r in rows.itertuples():
+        (ply,) = (res / "meshes" / r.model).glob(f"*/{r.object}.ply")
+        if pd.isna(r.recon_note):
+            assert len(trimesh.load(ply, force="mesh").faces) > 0
+        for kind in ("slices", "render"):
+            (png,) = (res / "figures" / r.model).glob(f"*/{r.object}_{kind}.png")
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    hashgrid = rows[rows.model == "hashgrid"]
+    # 150 steps of the hash grid already put the surface within a few hundredths of the truth.
+    assert (hashgrid.chamfer < 0.05).all() and (hashgrid.normal_consistency > 0.7).all()
+    assert (res / "figures" / "f1_near_vs_volume.png").exists()
+    assert (res / "figures" / "size_vs_f1.png").exists()  # two architectures in tiny.yaml
+    assert (res / "summary.html").read_text().count("<tr") == len(table) + 1
+
+
+def test_cli_predict_on_the_test_points_reproduces_the_summary_f1_exactly(finished_run, tmp_path):
+    import json
+
+    import numpy as np
+
+    from implicit3d.io import read_points
+    from implicit3d.metrics import occupancy_metrics
+
+    res = finished_run / "results"
+    _, rows = _object_rows(finished_run)
+    for r in rows.itertuples():
+        (model,) = (res / "models" / r.model).glob(f"*/{r.object}.pt")
+        (samples,) = (res / "samples").glob(f"*/{r.object}.parquet")
+        (evaluation,) = (res / "eval" / r.model).glob(f"*/{r.object}.json")
+        out = tmp_path / f"{r.model}_{r.object}.npy"
+        cli = subprocess.run([str(SNAKEMAKE.with_name("implicit3d")), "predict", str(model), str(samples),
+                              "--split", "test", "-o", str(out)], capture_output=True, text=True)  # fmt: skip
+        assert cli.returncode == 0, cli.stderr
+        frame, _ = read_points(samples)
+        test = frame[frame["split"] == "test"]
+        pred, record = np.load(out), json.loads(evaluation.read_text())
+        for kind in ("near", "volume"):
+            part = (test["kind"] == kind).to_numpy()
+            f1 = occupancy_metrics(test["sdf"].to_numpy()[part], pred[part])["f1"]
+            assert f1 == record[f"f1_{kind}"] == getattr(r, f"f1_{kind}"), (r.model, r.object, kind)
+
+
+def _build_report(run_dir):
+    report = run_dir / "results" / "report.html"
+    if not report.exists():
+        run = snakemake(run_dir, "--config", f"meshes={run_dir / 'meshes'}", "--report", str(report))
+        assert run.returncode == 0, run.stderr[-3000:]
+    return report
+
+
+def test_report_is_one_html_file_with_every_figure(finished_run):
+    text = _build_report(finished_run).read_text()
+    pngs = list((finished_run / "results" / "figures").rglob("*.png"))
+    assert len(pngs) == 2 * 2 * 2 + 2  # models x objects x (slices, render) + collection figures
+    for png in pngs:  # embedded as data URIs, not linked: the HTML file is all one needs
+        assert f"data:image/png;charset=utf8;filename={png.name};base64," in text, png.name
+    assert '"Objects"' in text and '"Summary"' in text
+    assert "sign errors" in text  # a figure caption made it in
+
+
+def test_report_opens_in_chromium_and_shows_figures(finished_run, tmp_path):
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.skip("chromium not installed (apt-get install -y chromium)")
+    report = _build_report(finished_run)
+    shot = subprocess.run([sys.executable, str(REPO / "scripts" / "report_screenshot.py"), str(report), "-o", str(tmp_path)],
+                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert shot.returncode == 0, shot.stdout + shot.stderr
+    assert shot.stdout.count("shows image") == 2  # Objects and Summary
+    assert (tmp_path / "report_objects.png").stat().st_size > 50_000  # a figure, not a blank page

@@ -65,7 +65,7 @@ def test_retry_succeeds_when_lower_lr_is_stable():
         model = build_model("hashgrid", **HASH)
         if not attempts:  # the first model is broken: its output is NaN
             with torch.no_grad():
-                model.encoding.table.fill_(float("nan"))
+                model.table.fill_(float("nan"))
         attempts.append(1)
         return model
 
@@ -92,3 +92,15 @@ def test_losses_are_zero_at_target_and_positive_elsewhere(kind):
 
 def test_l1_clamp_ignores_errors_beyond_the_band():
     assert sdf_loss(torch.tensor([0.5]), torch.tensor([0.9]), "l1_clamp", 0.1) == 0
+
+
+def test_batch_sampler_keeps_the_near_fraction():
+    from implicit3d.training import BatchSampler
+
+    mask = np.zeros(1000, dtype=bool)
+    mask[:100] = True  # 10 % near points in the pool
+    idx = BatchSampler(mask, 1000, 0.8, torch.Generator().manual_seed(0))(5000)
+    assert len(idx) == 5000
+    assert mask[idx.numpy()].mean() == pytest.approx(0.8, abs=1e-3)
+    uniform = BatchSampler(mask, 1000, 0.0, torch.Generator().manual_seed(0))(5000)
+    assert mask[uniform.numpy()].mean() == pytest.approx(0.1, abs=0.02)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import pickle
 import sys
 
 import numpy as np
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True, help="normalized mesh (.ply)")
     p.add_argument("--transform", help="transform JSON (default: OUTPUT with .json)")
     p.add_argument("--max-faces", type=int, default=None)
+    p.add_argument("--decimate", action="store_true", help="simplify a mesh above --max-faces instead of failing")
 
     p = sub.add_parser("sdf", help="ground-truth SDF of a mesh at points (N,3 .npy)")
     p.add_argument("mesh")
@@ -27,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--method", default=None, help="ground-truth backend (default: winding)")
     p.add_argument("--frame", choices=["normalized", "original"], default="normalized",
                    help="frame of POINTS and of the output distances (default: normalized)")
+
+    _add_result_commands(sub)
 
     args = parser.parse_args(argv)
     try:
@@ -40,7 +44,7 @@ def _normalize(args) -> int:
     from .stages import normalize
 
     transform = args.transform or str(args.output).rsplit(".", 1)[0] + ".json"
-    info = normalize(args.mesh, args.output, transform, max_faces=args.max_faces)
+    info = normalize(args.mesh, args.output, transform, max_faces=args.max_faces, decimate=args.decimate)
     print(f"{args.output}: {info['faces']} faces, scale {info['scale']:.6g}")
     return 0
 
@@ -56,9 +60,17 @@ def _sdf(args) -> int:
     sdf = compute_sdf(mesh, points, args.method or DEFAULT_METHOD)
     if args.frame == "original":
         sdf = sdf * transform.scale
-    np.save(args.output, sdf)
+    _save_npy(args.output, sdf)
     print(f"{args.output}: {len(sdf)} values, {(sdf < 0).mean():.2%} inside")
     return 0
+
+
+def _save_npy(path: str, array: np.ndarray) -> None:
+    """np.save (which adds .npy to a name without it), written atomically."""
+    from .io import atomic_path
+
+    with atomic_path(path if str(path).endswith(".npy") else f"{path}.npy") as tmp, open(tmp, "wb") as f:
+        np.save(f, array)
 
 
 def _load_points(path: str) -> np.ndarray:
@@ -66,12 +78,190 @@ def _load_points(path: str) -> np.ndarray:
         points = np.load(path)
     except Exception as exc:
         raise Implicit3DError(f"{path}: cannot read points ({exc})") from None
+    if not isinstance(points, np.ndarray):  # np.load opens .npz (and other zip files) as an archive
+        raise Implicit3DError(f"{path}: expected one .npy array, got a {type(points).__name__}")
     if points.ndim != 2 or points.shape[1] != 3:
         raise Implicit3DError(f"{path}: expected an (N, 3) array, got shape {points.shape}")
     return points.astype(np.float64)
 
 
-_COMMANDS = {"normalize": _normalize, "sdf": _sdf}
+def _add_result_commands(sub) -> None:
+    """predict, mesh and evaluate: use a trained model (results/models/<model>/<tag>/<object>.pt)."""
+    frame_help = "frame of POINTS and of the output distances (default: normalized)"
+    transform_help = "the object's transform JSON (results/normalized/<object>.json); needed with --frame original"
+
+    p = sub.add_parser("predict", help="a trained model's SDF at points (.npy or a samples .parquet)")
+    p.add_argument("model", help="trained model (.pt)")
+    p.add_argument("points", help=".npy file with an (N, 3) float array, or a samples .parquet (x, y, z columns)")
+    p.add_argument("-o", "--output", required=True, help=".npy file for the (N,) SDF, negative inside")
+    p.add_argument("--split", choices=["train", "val", "test"], help="with a .parquet: only this split's rows, in file order")
+    p.add_argument("--frame", choices=["normalized", "original"], default="normalized", help=frame_help)
+    p.add_argument("--transform", help=transform_help)
+    p.add_argument("--device", default="cpu", help="cpu (default, as the evaluate stage), cuda or auto")
+
+    p = sub.add_parser("mesh", help="marching cubes of a trained model's zero level set (.ply)")
+    p.add_argument("model", help="trained model (.pt)")
+    p.add_argument("-o", "--output", required=True, help="output mesh (.ply, .obj, .stl, .off)")
+    p.add_argument("--resolution", type=int, default=128, help="grid points per axis (default: 128)")
+    p.add_argument("--domain", choices=["sphere", "cube", "none"], default="sphere",
+                   help="clip to the volume the model was trained in (default: sphere; none: raw level set)")
+    p.add_argument("--frame", choices=["normalized", "original"], default="normalized", help="frame of the output mesh")
+    p.add_argument("--transform", help=transform_help)
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+
+    p = sub.add_parser("evaluate", help="metrics of a trained model for one object, as a table or JSON")
+    p.add_argument("model", help="trained model (.pt)")
+    p.add_argument("target", help="the object's samples .parquet (metrics on its test split, as the pipeline), "
+                                  "or its mesh (normalized as the pipeline does; test points sampled afresh)")
+    p.add_argument("--mesh", help="with a .parquet: the normalized mesh, for Chamfer distance and normal consistency")
+    p.add_argument("--resolution", type=int, default=128, help="marching-cubes resolution for the surface metrics (0: skip them)")
+    p.add_argument("--surface-points", type=int, default=100_000, help="points per surface for the surface metrics")
+    p.add_argument("--count", type=int, default=50_000, help="with a mesh: near-surface and volume test points each (default: 50000)")
+    p.add_argument("--std", type=float, default=0.01, help="with a mesh: noise std of the near-surface points (default: 0.01)")
+    p.add_argument("--volume", choices=["sphere", "cube"], default=None, help="sampled volume (default: the parquet's, else sphere)")
+    p.add_argument("--seed", type=int, default=0, help="with a mesh: sampling seed (default: 0, as the pipeline's test split)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _predict(args) -> int:
+    from .evaluation import predict_numpy
+    from .training import resolve_device
+
+    transform = _transform_for(args)
+    points = _load_points_any(args.points, args.split)
+    if transform is not None:
+        points = transform.to_normalized(points)
+    device = resolve_device(args.device)
+    model = _load_trained(args.model, device)
+    sdf = predict_numpy(model, points, device)
+    if transform is not None:
+        sdf = sdf * transform.scale  # distances scale with the frame
+    _save_npy(args.output, sdf)
+    print(f"{args.output}: {len(sdf)} values, {(sdf < 0).mean() if len(sdf) else 0:.2%} inside")
+    return 0
+
+
+def _mesh(args) -> int:
+    from .reconstruct import reconstruct_mesh, write_mesh
+    from .training import resolve_device
+
+    transform = _transform_for(args)
+    device = resolve_device(args.device)
+    mesh = reconstruct_mesh(_load_trained(args.model, device), args.resolution, args.domain, device)
+    if mesh is None:
+        print(f"implicit3d mesh: note: empty level set (the model predicts no inside on the {args.resolution}^3 grid); "
+              f"{args.output} has no faces", file=sys.stderr)
+    elif transform is not None:
+        mesh.vertices = transform.to_original(mesh.vertices)
+    write_mesh(args.output, mesh)
+    print(f"{args.output}: {0 if mesh is None else len(mesh.faces)} faces")
+    return 0
+
+
+def _evaluate(args) -> int:
+    import json
+
+    from .evaluation import evaluate_points
+    from .reconstruct import reconstruct_mesh, surface_metrics
+
+    model = _load_trained(args.model, "cpu")
+    if str(args.target).endswith(".parquet"):
+        test, meta = _read_samples(args.target)
+        test = test[test["split"] == "test"]
+        volume = args.volume or meta.get("sampling", {}).get("volume", "sphere")
+        truth = _load_normalized_mesh(args.mesh) if args.mesh else None
+    else:
+        from .groundtruth import compute_sdf_guarded
+        from .sampling import SplitSpec, split_points, split_rng
+
+        truth = _load_normalized_mesh(args.target)
+        volume = args.volume or "sphere"
+        test = split_points(truth, SplitSpec(args.count, (args.std,), args.count), split_rng(args.seed, "test"), volume)
+        sdf, _ = compute_sdf_guarded(truth, test[["x", "y", "z"]].to_numpy(np.float64))
+        test = test.assign(sdf=sdf.astype(np.float32))[np.isfinite(sdf)]
+    if len(test) == 0:
+        raise Implicit3DError(f"{args.target}: no test points")
+    metrics = evaluate_points(model, test)
+    if truth is not None and args.resolution > 0:
+        metrics.update(surface_metrics(reconstruct_mesh(model, args.resolution, volume), truth, args.surface_points))
+    if args.json:
+        print(json.dumps(metrics, indent=2, sort_keys=True))
+    else:
+        width = max(len(k) for k in metrics)
+        for key in sorted(k for k, v in metrics.items() if v is not None):
+            value = metrics[key]
+            print(f"{key:<{width}}  {value:.6f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    return 0
+
+
+def _load_trained(path: str, device):
+    from .training import load_model
+
+    try:
+        model, _ = load_model(path, device)
+    except FileNotFoundError:
+        raise Implicit3DError(f"{path}: model file not found") from None
+    except (pickle.UnpicklingError, RuntimeError, EOFError):
+        raise Implicit3DError(f"{path}: not a model checkpoint (torch.load cannot read it)") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Implicit3DError(f"{path}: not an implicit3d model checkpoint ({_brief(exc)})") from None
+    return model
+
+
+def _transform_for(args):
+    """The saved normalization transform for --frame original, else None."""
+    if args.frame != "original":
+        return None
+    if not args.transform:
+        raise Implicit3DError("--frame original needs --transform (the object's results/normalized/<object>.json)")
+    from .io import read_json
+    from .mesh import Transform
+
+    try:
+        return Transform.from_dict(read_json(args.transform))
+    except Exception as exc:
+        raise Implicit3DError(f"{args.transform}: not a transform JSON with center and scale ({_brief(exc)})") from None
+
+
+def _read_samples(path: str):
+    from .io import read_points
+
+    try:
+        frame, meta = read_points(path)
+    except Exception as exc:
+        raise Implicit3DError(f"{path}: cannot read samples ({_brief(exc)})") from None
+    missing = {"x", "y", "z", "sdf", "split", "kind"} - set(frame.columns)
+    if missing:
+        raise Implicit3DError(f"{path}: not a samples file (missing columns {', '.join(sorted(missing))})")
+    return frame, meta
+
+
+def _load_points_any(path: str, split: str | None) -> np.ndarray:
+    if str(path).endswith(".parquet"):
+        frame, _ = _read_samples(path)
+        if split:
+            frame = frame[frame["split"] == split]
+        # float32 as stored: the evaluate stage predicts on exactly these values. A copy,
+        # because pandas hands out read-only views, which torch warns about.
+        return frame[["x", "y", "z"]].to_numpy(np.float32, copy=True)
+    if split:
+        raise Implicit3DError(f"{path}: --split applies to a samples .parquet only")
+    return _load_points(path)
+
+
+def _brief(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+
+
+def _load_normalized_mesh(path: str):
+    from .mesh import clean_mesh, load_mesh, normalize_mesh
+
+    mesh, _ = normalize_mesh(clean_mesh(load_mesh(path), path))
+    return mesh
+
+
+_COMMANDS = {"normalize": _normalize, "sdf": _sdf, "predict": _predict, "mesh": _mesh, "evaluate": _evaluate}
 
 if __name__ == "__main__":
     sys.exit(main())

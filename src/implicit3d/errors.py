@@ -15,3 +15,9 @@ class ConfigError(Implicit3DError):
 
 class TrainingError(Implicit3DError):
     """Training failed (for example diverged to NaN) even after a retry."""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message, for one-line reports."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else "no details"

@@ -13,7 +13,8 @@ from .training import predict
 
 
 def predict_numpy(model: torch.nn.Module, points: np.ndarray, device: torch.device | str = "cpu") -> np.ndarray:
-    x = torch.as_tensor(np.asarray(points, dtype=np.float32), device=device)
+    # A copy: pandas (copy-on-write) hands out read-only arrays, which torch warns about.
+    x = torch.as_tensor(np.array(points, dtype=np.float32), device=device)
     return predict(model.eval(), x).cpu().numpy()
 
 

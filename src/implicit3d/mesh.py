@@ -18,6 +18,9 @@ import trimesh
 from .errors import MeshError
 
 MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
+FLAT_TOLERANCE = 1e-6  # smallest spread / largest spread below which a mesh counts as flat
+# trimesh merges vertices on coordinates * 1e8 cast to int64, which overflows beyond ~9e10.
+MAX_COORDINATE = 1e10
 
 
 @dataclass(frozen=True)
@@ -57,36 +60,60 @@ def load_mesh(path: str | os.PathLike, max_faces: int | None = None) -> trimesh.
     try:
         loaded = trimesh.load(path, process=False)
     except Exception as exc:  # trimesh raises many types on corrupt input
-        raise MeshError(f"{path}: cannot be parsed ({type(exc).__name__}: {_first_line(exc)})") from None
+        raise MeshError(f"{path}: cannot be parsed, the file is corrupt or truncated ({type(exc).__name__}: {_first_line(exc)})") from None
     if isinstance(loaded, trimesh.Scene):
         meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)] if loaded.geometry else []
-        loaded = trimesh.util.concatenate(meshes) if meshes else None
+        others = list(loaded.geometry.values())  # points or lines only: reported as such below
+        loaded = trimesh.util.concatenate(meshes) if meshes else (others[0] if others else None)
+    if loaded is None or (isinstance(loaded, trimesh.Trimesh) and len(loaded.vertices) == 0):
+        # trimesh returns empty geometry rather than raising for junk or a cut-off binary STL
+        raise MeshError(f"{path}: no geometry found (the file is truncated, corrupt or not a {path.suffix} mesh)")
     if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
-        kind = type(loaded).__name__ if loaded is not None else "nothing"
-        raise MeshError(f"{path}: no triangle faces (loaded {kind}; point clouds and lines are not surfaces)")
+        raise MeshError(f"{path}: no triangle faces (it holds only points or lines; a surface mesh is needed)")
     vertices = np.asarray(loaded.vertices, dtype=np.float64)
     if not np.isfinite(vertices).all():
         raise MeshError(f"{path}: {int((~np.isfinite(vertices)).any(axis=1).sum())} vertices are NaN or infinite")
+    largest = float(np.abs(vertices).max()) if len(vertices) else 0.0
+    if largest > MAX_COORDINATE:
+        raise MeshError(f"{path}: coordinates reach {largest:.3g}, too large to merge vertices reliably (rescale the mesh below {MAX_COORDINATE:g})")
     if max_faces is not None and len(loaded.faces) > max_faces:
-        raise MeshError(f"{path}: {len(loaded.faces)} faces exceed the limit of {max_faces} (raise normalize.max_faces)")
+        raise MeshError(
+            f"{path}: {len(loaded.faces)} faces exceed the limit of {max_faces} "
+            "(raise normalize.max_faces, or set normalize.decimate: true to simplify it)"
+        )
     return loaded
 
 
 def clean_mesh(mesh: trimesh.Trimesh, path: str | os.PathLike = "<mesh>") -> trimesh.Trimesh:
-    """Merge duplicate vertices, drop degenerate and duplicate faces and unused vertices."""
+    """Merge duplicate vertices, drop degenerate and duplicate faces and unused vertices;
+    reject a mesh that encloses no volume; orient a closed surface consistently outward."""
     mesh = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=False)
     mesh.merge_vertices()
+    _check_extent(mesh.vertices[np.unique(mesh.faces)], path)  # before degenerate faces go: names a point or line
     mesh.update_faces(mesh.nondegenerate_faces())
     mesh.update_faces(mesh.unique_faces())
     mesh.remove_unreferenced_vertices()
     if len(mesh.faces) == 0:
         raise MeshError(f"{path}: every face is degenerate (zero area)")
-    extent = mesh.vertices.max(axis=0) - mesh.vertices.min(axis=0)
-    if np.sort(extent)[1] <= 1e-12 * max(float(extent.max()), 1e-300):
-        raise MeshError(f"{path}: zero extent (all vertices lie on a line or a point)")
+    _check_extent(mesh.vertices, path)
     if float(mesh.area) <= 0.0:
         raise MeshError(f"{path}: zero surface area")
+    if mesh.is_watertight and (not mesh.is_winding_consistent or mesh.volume < 0):
+        # A closed surface has one correct orientation, so repairing it is safe; flipped faces
+        # would otherwise cancel in the winding number and put inside points outside.
+        trimesh.repair.fix_normals(mesh, multibody=True)
     return mesh
+
+
+def decimate_mesh(mesh: trimesh.Trimesh, max_faces: int, path: str | os.PathLike = "<mesh>") -> trimesh.Trimesh:
+    """Quadric decimation to at most `max_faces` faces (fast-simplification), then cleaned again."""
+    try:
+        simplified = mesh.simplify_quadric_decimation(face_count=int(max_faces))
+    except ImportError:
+        raise MeshError(f"{path}: normalize.decimate needs the fast-simplification package (pip install fast-simplification)") from None
+    if len(simplified.faces) > max_faces:
+        raise MeshError(f"{path}: decimation reached {len(simplified.faces)} faces, above normalize.max_faces={max_faces}")
+    return clean_mesh(simplified, path)
 
 
 def normalize_mesh(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, Transform]:
@@ -112,6 +139,28 @@ def mesh_digest(mesh: trimesh.Trimesh) -> str:
     h.update(np.ascontiguousarray(mesh.vertices, dtype=np.float64).tobytes())
     h.update(np.ascontiguousarray(mesh.faces, dtype=np.int64).tobytes())
     return h.hexdigest()[:16]
+
+
+def _check_extent(vertices: np.ndarray, path: str | os.PathLike) -> None:
+    flat = _flat_kind(vertices)
+    if flat:
+        raise MeshError(f"{path}: zero extent: all vertices lie {flat}, so the mesh encloses no volume")
+
+
+def _flat_kind(vertices: np.ndarray) -> str | None:
+    """Where the vertices lie when they span fewer than three dimensions, else None.
+
+    Singular values of the centered vertices measure the spread along the principal axes,
+    so a tilted plane counts as flat too, not just an axis-aligned one.
+    """
+    vertices = np.asarray(vertices, dtype=np.float64)
+    spread = np.linalg.svd(vertices - vertices.mean(axis=0), compute_uv=False)
+    # float32 files round a tilted plane off by ~1e-7 of its size: anything thinner than
+    # FLAT_TOLERANCE of the size is flat for sampling purposes anyway.
+    thin = spread <= FLAT_TOLERANCE * spread[0]
+    if spread[0] == 0 or thin[1]:
+        return "at one point" if spread[0] == 0 else "on one line"
+    return "in one plane" if thin[2] else None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -88,81 +88,130 @@ class FourierMLP(nn.Module):
         return self.mlp(torch.cat([x, torch.sin(proj), torch.cos(proj)], dim=-1)).squeeze(-1)
 
 
-_PRIMES = (1, 2654435761, 805459861)
-_CORNERS = torch.tensor([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)], dtype=torch.int64)
+# Spatial-hash primes (Teschner et al.); 2654435761 is used as its wrapped int32 value,
+# whose low bits, the only ones the table index keeps, are identical.
+_PRIMES = (1, 2654435761 - 2**32, 805459861)
 
 
-class HashGridEncoding(nn.Module):
-    """Multiresolution grid of learned features, trilinearly interpolated.
+class _GridInterp(torch.autograd.Function):
+    """out[l, b, f] = sum_c w[l, c, b] * table[f, idx[l, c, b]] for a feature-major table (F, R).
 
-    Coarse levels whose (N+1)^3 vertices fit in the table are indexed densely
-    (no collisions); finer levels use a spatial hash. One gather serves all levels.
+    Hand-written because on a CPU the generic gather's backward (a scatter over a
+    (B, L, 8, F) tensor) dominated the step: 1-D index_select / index_add_ per
+    feature with int64 indices is several times faster.
+    """
+
+    @staticmethod
+    def forward(ctx, table, idx, w):
+        levels, corners, batch = idx.shape
+        flat = idx.reshape(-1).long()
+        out = [(table[f].index_select(0, flat).view(levels, corners, batch) * w).sum(1) for f in range(table.shape[0])]
+        ctx.save_for_backward(flat, w)
+        ctx.rows = table.shape[1]
+        return torch.stack(out, -1)  # (L, B, F)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        flat, w = ctx.saved_tensors
+        grad = torch.zeros(grad_out.shape[-1], ctx.rows, dtype=grad_out.dtype, device=grad_out.device)
+        for f in range(grad_out.shape[-1]):
+            grad[f].index_add_(0, flat, (w * grad_out[:, :, f].unsqueeze(1)).reshape(-1))
+        return grad, None, None
+
+
+class HashGridSDF(nn.Module):
+    """Multiresolution grid of learned features (Instant-NGP style) with a tiny ReLU MLP head.
+
+    Level l has resolution floor(base * growth^l), growing geometrically up to
+    `max_resolution` cells across [-1, 1]^3. Coarse levels whose (N+1)^3 vertices fit
+    in 2^log2_table rows are stored densely (no collisions); finer ones use a spatial
+    hash. Features of the 8 cell corners are trilinearly interpolated. Index tensors
+    are laid out (L, 8, B), batch innermost, which is what makes this fast on a CPU.
     """
 
     def __init__(
         self,
-        levels: int = 8,
+        levels: int = 12,
         features: int = 2,
         log2_table: int = 12,
         base_resolution: int = 16,
-        max_resolution: int = 256,
-        bound: float = 1.0,
+        max_resolution: int = 128,
+        hidden: int = 32,
+        layers: int = 2,
+        include_xyz: bool = True,
         init_scale: float = 1e-4,
     ):
         super().__init__()
-        self.levels, self.features, self.bound = levels, features, bound
-        table = 2**log2_table
+        self.levels, self.features, self.table_size = levels, features, 2**log2_table
         growth = (max_resolution / base_resolution) ** (1.0 / max(levels - 1, 1))
         res = [int(math.floor(base_resolution * growth**l)) for l in range(levels)]
-        sizes = [min(table, (r + 1) ** 3) for r in res]
+        dense = [(r + 1) ** 3 <= self.table_size for r in res]
+        sizes = [(r + 1) ** 3 if d else self.table_size for r, d in zip(res, dense)]
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        self.register_buffer("resolution", torch.tensor(res, dtype=torch.int64), persistent=False)
-        self.register_buffer("size", torch.tensor(sizes, dtype=torch.int64), persistent=False)
-        self.register_buffer("offset", torch.tensor(offsets, dtype=torch.int64), persistent=False)
-        self.register_buffer("dense", torch.tensor([(r + 1) ** 3 <= table for r in res]), persistent=False)
-        self.table = nn.Parameter(torch.empty(int(sum(sizes)), features).uniform_(-init_scale, init_scale))
-
-    @property
-    def out_dim(self) -> int:
-        return self.levels * self.features
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        u = ((x / self.bound + 1.0) * 0.5).clamp(0.0, 1.0)  # to [0, 1]
-        pos = u[:, None, :] * self.resolution[None, :, None].to(u.dtype)  # (B, L, 3)
-        base = torch.floor(pos).long().clamp(max=self.resolution[None, :, None] - 1)
-        frac = pos - base
-        corner = base[:, :, None, :] + _CORNERS.to(x.device)[None, None]  # (B, L, 8, 3)
-        idx = self._index(corner)
-        w = torch.where(_CORNERS.to(x.device).bool()[None, None], frac[:, :, None, :], 1.0 - frac[:, :, None, :]).prod(-1)
-        feats = self.table[idx]  # (B, L, 8, F)
-        return (feats * w[..., None]).sum(2).reshape(x.shape[0], -1)
-
-    def _index(self, corner: torch.Tensor) -> torch.Tensor:
-        stride = (self.resolution + 1)[None, :, None]
-        dense = corner[..., 0] + stride * (corner[..., 1] + stride * corner[..., 2])
-        hashed = (corner[..., 0] * _PRIMES[0]) ^ (corner[..., 1] * _PRIMES[1]) ^ (corner[..., 2] * _PRIMES[2])
-        local = torch.where(self.dense[None, :, None], dense, hashed) % self.size[None, :, None]
-        return local + self.offset[None, :, None]
-
-
-class HashGridSDF(nn.Module):
-    def __init__(self, hidden: int = 32, layers: int = 2, include_xyz: bool = True, **encoding):
-        super().__init__()
-        self.encoding = HashGridEncoding(**encoding)
+        self.n_dense = int(sum(dense))  # resolutions grow, so dense levels come first
+        r1 = torch.tensor(res, dtype=torch.int32) + 1
+        # Non-persistent: derived from the hyperparameters, so not stored with the weights.
+        self.register_buffer("resolution", torch.tensor(res, dtype=torch.float32), persistent=False)
+        self.register_buffer("max_corner", torch.tensor(res, dtype=torch.int32) - 1, persistent=False)
+        self.register_buffer("offset", torch.tensor(offsets, dtype=torch.int32), persistent=False)
+        self.register_buffer("stride", torch.stack([torch.ones_like(r1), r1, r1 * r1], 1), persistent=False)
+        self.table = nn.Parameter(torch.empty(features, int(sum(sizes))).uniform_(-init_scale, init_scale))
         self.include_xyz = include_xyz
+        width_in = levels * features + (3 if include_xyz else 0)
         mods: list[nn.Module] = []
-        width_in = self.encoding.out_dim + (3 if include_xyz else 0)
         for _ in range(layers):
             mods += [nn.Linear(width_in, hidden), nn.ReLU()]
             width_in = hidden
         mods.append(nn.Linear(width_in, 1))
         self.mlp = nn.Sequential(*mods)
+        with torch.no_grad():  # start near sdf = 0, inside every loss's useful band
+            self.mlp[-1].bias.zero_()
+            self.mlp[-1].weight.mul_(0.1)
+
+    def indices(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Table rows (L, 8, B) int32 and trilinear weights (L, 8, B) for points x (B, 3)."""
+        levels, nd, batch = self.levels, self.n_dense, x.shape[0]
+        u = ((x.t() + 1.0) * 0.5).clamp(0.0, 1.0)  # (3, B) in [0, 1]
+        pos = u.unsqueeze(0) * self.resolution.view(-1, 1, 1)  # (L, 3, B)
+        p0 = torch.minimum(pos.to(torch.int32), self.max_corner.view(-1, 1, 1))  # floor, as pos >= 0
+        frac = pos - p0
+        parts = []
+        if nd:
+            s = self.stride[:nd].view(nd, 3, 1)
+            a0 = p0[:nd] * s
+            a1 = a0 + s
+            rows = (
+                torch.stack([a0[:, 0], a1[:, 0]], 1).view(nd, 2, 1, 1, batch)
+                + torch.stack([a0[:, 1], a1[:, 1]], 1).view(nd, 1, 2, 1, batch)
+                + torch.stack([a0[:, 2], a1[:, 2]], 1).view(nd, 1, 1, 2, batch)
+            )
+            parts.append(rows.view(nd, 8, batch))
+        if nd < levels:
+            nh, q0 = levels - nd, p0[nd:]
+            hx = torch.stack([q0[:, 0], q0[:, 0] + 1], 1)
+            hy = q0[:, 1] * _PRIMES[1]
+            hy = torch.stack([hy, hy + _PRIMES[1]], 1)
+            hz = q0[:, 2] * _PRIMES[2]
+            hz = torch.stack([hz, hz + _PRIMES[2]], 1)
+            rows = (hx.view(nh, 2, 1, 1, batch) ^ hy.view(nh, 1, 2, 1, batch) ^ hz.view(nh, 1, 1, 2, batch)) & (self.table_size - 1)
+            parts.append(rows.view(nh, 8, batch))
+        idx = torch.cat(parts, 0) + self.offset.view(-1, 1, 1)
+        f0, f1, f2 = frac[:, 0], frac[:, 1], frac[:, 2]
+        w = (
+            torch.stack([1 - f0, f0], 1).view(levels, 2, 1, 1, batch)
+            * torch.stack([1 - f1, f1], 1).view(levels, 1, 2, 1, batch)
+            * torch.stack([1 - f2, f2], 1).view(levels, 1, 1, 2, batch)
+        ).view(levels, 8, batch)
+        return idx, w
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            idx, w = self.indices(x)
+        feats = _GridInterp.apply(self.table, idx, w).permute(1, 0, 2).reshape(x.shape[0], -1)
+        return torch.cat([feats, x], 1) if self.include_xyz else feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.encoding(x)
-        if self.include_xyz:
-            h = torch.cat([h, x], dim=-1)
-        return self.mlp(h).squeeze(-1)
+        return self.mlp(self.encode(x)).squeeze(-1)
 
 
 _CLASSES = {"mlp": DeepSDFMLP, "siren": Siren, "fourier": FourierMLP, "hashgrid": HashGridSDF}

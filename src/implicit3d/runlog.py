@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from .errors import Implicit3DError
+from .errors import Implicit3DError, first_line
+from .io import atomic_path
+
+
+def error_record_path(log_path: str | Path) -> Path:
+    """Where a failed stage leaves its one-line error: beside its log, `.err` for `.log`."""
+    return Path(log_path).with_suffix(".err")
 
 
 @contextlib.contextmanager
@@ -16,12 +22,17 @@ def stage_log(log_path: str | None, stage: str) -> Iterator[logging.Logger]:
     """Send logging, stdout and stderr to `log_path`; turn a known error into one line and exit 1.
 
     The one-line error also goes to the terminal (the original stderr), so a user
-    running many objects sees which one failed and why without opening logs.
+    running many objects sees which one failed and why without opening logs. Any
+    failure also leaves that line in `error_record_path(log_path)`: Snakemake deletes
+    a failed job's outputs but not this file, and results/failed.csv is built from it.
     """
     terminal = sys.stderr
+    record = error_record_path(log_path) if log_path else None
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        record.unlink(missing_ok=True)  # left by an earlier failed run of this job
     handle = open(log_path, "w", buffering=1) if log_path else None
     if handle:
-        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         sys.stdout = sys.stderr = handle
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr, force=True)
     logger = logging.getLogger("implicit3d")
@@ -30,10 +41,22 @@ def stage_log(log_path: str | None, stage: str) -> Iterator[logging.Logger]:
     except Implicit3DError as exc:
         message = f"implicit3d {stage} error: {exc}"
         logger.error(message)
+        _write_record(record, str(exc))
         if handle:
             print(message, file=terminal, flush=True)
         raise SystemExit(1) from None
+    except Exception as exc:
+        # A bug or an environment failure: the traceback goes to the log, one line to the record.
+        logger.exception("implicit3d %s failed", stage)
+        _write_record(record, f"{type(exc).__name__}: {first_line(exc)} (traceback in {log_path})")
+        raise
     finally:
         if handle:
             sys.stdout, sys.stderr = sys.__stdout__, terminal
             handle.close()
+
+
+def _write_record(record: Path | None, line: str) -> None:
+    if record is not None:
+        with atomic_path(record) as tmp:
+            tmp.write_text(" ".join(line.splitlines()) + "\n")  # one line, whatever the message held

@@ -11,14 +11,20 @@ from .io import atomic_path, read_json
 
 KEY_COLUMNS = ["object", "model", "f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s"]
 EXTRA_COLUMNS = [
+    "chamfer", "normal_consistency", "recon_note",
     "precision_near", "recall_near", "iou_near", "precision_volume", "recall_volume", "iou_volume",
     "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_flag", "device",
 ]  # fmt: skip
 
 
-def load_records(paths: list[str | os.PathLike]) -> pd.DataFrame:
+def load_records(paths: list[str | os.PathLike], reconstruction_paths: list[str | os.PathLike] = ()) -> pd.DataFrame:
+    """Evaluation records, joined on (object, model) with reconstruction records when given."""
     rows = [read_json(p) for p in paths]
     frame = pd.DataFrame(rows)
+    if reconstruction_paths:
+        recon = pd.DataFrame([read_json(p) for p in reconstruction_paths])
+        keep = ["object", "model"] + [c for c in EXTRA_COLUMNS if c in recon and c not in frame]
+        frame = frame.merge(recon[keep], on=["object", "model"], how="left")
     for col in KEY_COLUMNS + EXTRA_COLUMNS:
         if col not in frame:
             frame[col] = pd.NA
@@ -40,16 +46,17 @@ def write_summary(frame: pd.DataFrame, out_csv: str | os.PathLike, out_parquet: 
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(out_parquet) as tmp:
-        table.astype({c: "string" for c in ("gt_flag", "gt_method", "device")}).to_parquet(tmp, index=False)
+        table.astype({c: "string" for c in ("gt_flag", "gt_method", "device", "recon_note")}).to_parquet(tmp, index=False)
     with atomic_path(out_md) as tmp:
         Path(tmp).write_text(to_markdown(table) + "\n")
 
 
 def to_markdown(table: pd.DataFrame) -> str:
-    cols = KEY_COLUMNS + ["gt_flag"]
+    cols = KEY_COLUMNS + ["chamfer", "normal_consistency", "gt_flag"]
     fmt = {
         "f1_near": "{:.4f}", "f1_volume": "{:.4f}", "model_bytes": "{:,.0f}",
         "train_seconds": "{:.1f}", "infer_points_per_s": "{:,.0f}",
+        "chamfer": "{:.4f}", "normal_consistency": "{:.4f}",
     }  # fmt: skip
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in table.iterrows():

@@ -4,6 +4,7 @@ validation split, NaN detection with one retry, and checkpoint I/O."""
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import os
 import time
@@ -18,6 +19,8 @@ from .io import atomic_path
 from .models import build_model, stored_bytes
 
 LOSSES = ("l1_clamp", "mse", "mape")
+MIN_OOM_BATCH = 256  # below this, out-of-memory is not about the batch: fail instead of halving
+log = logging.getLogger("implicit3d")
 
 
 @dataclass
@@ -31,6 +34,7 @@ class TrainConfig:
     eikonal_weight: float = 0.0
     weight_decay: float = 0.0
     val_every: int = 250
+    near_fraction: float = 0.0  # share of each batch drawn from near-surface points; 0 = uniform over all
     patience: int = 0  # validation checks without improvement before stopping; 0 = never stop early
     weight_dtype: str = "float32"  # float32 | float16: how the weights are stored
     seed: int = 0
@@ -54,6 +58,7 @@ class TrainResult:
     lr: float
     retried: bool = False
     history: list = field(default_factory=list)
+    batch_size: int = 0  # the batch size in use at the end: smaller than configured after CUDA OOM
 
     @property
     def step_ms(self) -> float:
@@ -93,8 +98,12 @@ def train(
     device: torch.device,
     progress: bool = True,
     desc: str = "train",
+    near_mask: np.ndarray | None = None,
 ) -> TrainResult:
-    """Fit `model` in place; keeps the weights with the best validation loss."""
+    """Fit `model` in place; keeps the weights with the best validation loss.
+
+    `near_mask` marks the near-surface training points, for `cfg.near_fraction`.
+    """
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     model.to(device).train()
@@ -109,15 +118,10 @@ def train(
     start = time.perf_counter()
     bar = tqdm(range(1, cfg.steps + 1), desc=desc, disable=not progress, mininterval=1.0, leave=False)
     step = 0
+    batch = min(cfg.batch_size, x.shape[0])
+    sampler = BatchSampler(near_mask, x.shape[0], cfg.near_fraction, gen)
     for step in bar:
-        idx = torch.randint(0, x.shape[0], (min(cfg.batch_size, x.shape[0]),), generator=gen).to(device)
-        loss = _step_loss(model, x[idx], y[idx], cfg)
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            raise FloatingPointError(f"loss became {loss_value} at step {step}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss_value, batch = _optimizer_step(model, opt, x, y, batch, sampler, cfg, step)
         sched.step()
         if step % cfg.val_every == 0 or step == cfg.steps:
             val = evaluate_loss(model, vx, vy, cfg)
@@ -131,7 +135,7 @@ def train(
                     break
     seconds = time.perf_counter() - start
     model.load_state_dict(best[2])
-    return TrainResult(step, seconds, best[1], best[0], loss_value, cfg.lr, history=history)
+    return TrainResult(step, seconds, best[1], best[0], loss_value, cfg.lr, history=history, batch_size=batch)
 
 
 def train_with_retry(model_factory, *args, cfg: TrainConfig, **kwargs) -> tuple[torch.nn.Module, TrainResult]:
@@ -149,6 +153,62 @@ def train_with_retry(model_factory, *args, cfg: TrainConfig, **kwargs) -> tuple[
             raise TrainingError(f"training diverged ({first}); retry with lr={retry.lr:g} also diverged ({second})") from None
         result.retried = True
         return model, result
+
+
+class BatchSampler:
+    """Random batch indices, optionally with a fixed share of near-surface points.
+
+    The near-surface points decide the F1 near the surface, yet the volume points keep
+    the far field right; a fixed mix keeps both in every step whatever the pool sizes.
+    """
+
+    def __init__(self, near_mask: np.ndarray | None, count: int, near_fraction: float, gen: torch.Generator):
+        self.count, self.gen, self.fraction = count, gen, near_fraction
+        self.near = self.far = None
+        if near_mask is not None and 0 < near_fraction < 1:
+            mask = torch.as_tensor(np.asarray(near_mask, dtype=bool))
+            near, far = torch.nonzero(mask).squeeze(1), torch.nonzero(~mask).squeeze(1)
+            if len(near) and len(far):
+                self.near, self.far = near, far
+
+    def __call__(self, batch: int) -> torch.Tensor:
+        if self.near is None:
+            return torch.randint(0, self.count, (batch,), generator=self.gen)
+        n_near = int(round(batch * self.fraction))
+        pick_near = self.near[torch.randint(0, len(self.near), (n_near,), generator=self.gen)]
+        pick_far = self.far[torch.randint(0, len(self.far), (batch - n_near,), generator=self.gen)]
+        return torch.cat([pick_near, pick_far])
+
+
+def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: TrainConfig, step: int) -> tuple[float, int]:
+    """One optimizer step; returns the loss and the batch size to go on with.
+
+    On CUDA out-of-memory the step is redone with half the batch (down to MIN_OOM_BATCH),
+    and training goes on at that size, so a model that only just does not fit still trains.
+    """
+    while True:
+        idx = sampler(batch).to(x.device)
+        loss = None
+        try:
+            loss = _step_loss(model, x[idx], y[idx], cfg)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(f"loss became {loss_value} at step {step}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+        except torch.cuda.OutOfMemoryError:
+            pass  # freed below, outside the handler, whose traceback still holds the tensors
+        else:
+            opt.step()
+            return loss_value, batch
+        del loss
+        opt.zero_grad(set_to_none=True)
+        if x.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if batch <= MIN_OOM_BATCH:
+            raise TrainingError(f"out of GPU memory even at batch size {batch} (use device: cpu or a smaller model)")
+        log.warning("CUDA out of memory at batch size %d (step %d): retrying with %d", batch, step, batch // 2)
+        batch //= 2
 
 
 def _step_loss(model: torch.nn.Module, xb: torch.Tensor, yb: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:

@@ -6,6 +6,7 @@ import copy
 import fnmatch
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from .errors import ConfigError
@@ -70,3 +71,52 @@ def validate_config(config: dict, schema_path: str) -> None:
         raise ConfigError(f"config key '{key}': {error.message}")
     for model in config["models"]:
         model_spec(config, model)
+    check_model_params(config)
+
+
+# Keyword arguments each architecture's class takes (models.py), so that a typo in `params`
+# fails at planning time instead of in every training job; checked without importing torch.
+# tests/test_config_faults.py keeps this in step with the classes.
+ARCH_PARAMS = {
+    "mlp": ("hidden", "layers", "skip", "softplus_beta"),
+    "siren": ("hidden", "layers", "w0"),
+    "fourier": ("hidden", "layers", "features", "sigma", "seed"),
+    "hashgrid": (
+        "hidden", "layers", "include_xyz",
+        "levels", "features", "log2_table", "base_resolution", "max_resolution", "init_scale",
+    ),
+}  # fmt: skip
+
+
+def check_model_params(config: dict) -> None:
+    """Unknown hyperparameter names in `architectures` and `overrides` fail with the key name."""
+    archs = config["architectures"]
+    places = [(f"architectures.{name}.params", spec) for name, spec in archs.items()]
+    for obj, per_model in (config.get("overrides") or {}).items():
+        for model, spec in per_model.items():
+            if model not in archs:
+                raise ConfigError(f"config key 'overrides.{obj}.{model}': '{model}' is not defined under architectures")
+            places.append((f"overrides.{obj}.{model}.params", {"arch": archs[model]["arch"], **spec}))
+    for key, spec in places:
+        allowed = ARCH_PARAMS.get(spec["arch"])
+        unknown = sorted(set(spec.get("params") or {}) - set(allowed or ()))
+        if allowed is not None and unknown:
+            raise ConfigError(
+                f"config key '{key}': unknown parameter '{unknown[0]}' for {spec['arch']} (allowed: {', '.join(allowed)})"
+            )
+
+
+def local_gpu_count() -> int:
+    """NVIDIA GPUs this host shows, without importing torch (planning must stay fast)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return 0
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return sum(1 for _ in gpus.iterdir()) if gpus.is_dir() else 0
+
+
+def train_gpus(device: str) -> int:
+    """GPUs one training job declares: 1 for cuda, and for auto where this host has a GPU."""
+    if device == "cuda":
+        return 1
+    return 1 if device == "auto" and local_gpu_count() > 0 else 0

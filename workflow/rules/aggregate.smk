@@ -1,10 +1,14 @@
 rule aggregate:
     input:
-        eval_paths,
+        evals=eval_paths,
+        reconstructions=reconstruction_paths,
+        # Present after a failed run (failures.smk): then the next run rebuilds the summary.
+        failure_marker=lambda wildcards: existing([FAILURE_MARKER]),
     output:
-        csv="results/summary.csv",
+        csv=report("results/summary.csv", category="Summary", labels={"figure": "summary table (CSV)"}, caption="../report/summary.rst"),
         parquet="results/summary.parquet",
         md="results/summary.md",
+        failed="results/failed.csv",
     log:
         "results/logs/aggregate.log",
     localrule: True

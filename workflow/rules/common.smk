@@ -1,4 +1,4 @@
-from implicit3d.workflow import discover_meshes, model_spec, model_tag, sample_tag
+from implicit3d.workflow import discover_meshes, model_spec, model_tag, sample_tag, train_gpus
 
 MESHES = discover_meshes(config["meshes"], config.get("ignore", []))
 OBJECTS = list(MESHES)
@@ -25,5 +25,25 @@ def eval_paths(wildcards):
     return [f"results/eval/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS]
 
 
+def reconstruction_paths(wildcards):
+    return [f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS]
+
+
+def report_targets():
+    """Per-object figures, collection figures and the summary page of the report."""
+    paths = [
+        f"results/figures/{m}/{MODEL_TAGS[m]}/{o}_{kind}.png"
+        for m in MODELS
+        for o in OBJECTS
+        for kind in ("slices", "render")
+    ]
+    paths.append("results/figures/f1_near_vs_volume.png")
+    if len(MODELS) > 1:  # size vs F1 compares architectures: nothing to compare with one
+        paths.append("results/figures/size_vs_f1.png")
+    return paths + ["results/summary.html"]
+
+
 def train_gpu(wildcards):
-    return 1 if config["device"] == "cuda" else 0
+    # Declared GPUs let `--resources gpu=N` cap concurrent training locally. `auto` counts as a
+    # GPU job only where this host has one; on a cluster profiles/slurm requests it instead.
+    return train_gpus(config["device"])

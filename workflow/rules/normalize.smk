@@ -6,6 +6,7 @@ rule normalize:
         transform="results/normalized/{object}.json",
     params:
         max_faces=config.get("normalize", {}).get("max_faces"),
+        decimate=config.get("normalize", {}).get("decimate", False),
     log:
         "results/logs/normalize/{object}.log",
     threads: config["threads"]["normalize"]

@@ -1,7 +1,10 @@
-"""Snakemake adapter: collect evaluation records into the summary table."""
+"""Snakemake adapter: collect evaluation and reconstruction records into the summary table."""
 
+from implicit3d.failures import write_failures
 from implicit3d.runlog import stage_log
 from implicit3d.summary import load_records, write_summary
 
 with stage_log(snakemake.log[0], "aggregate"):
-    write_summary(load_records(list(snakemake.input)), snakemake.output.csv, snakemake.output.parquet, snakemake.output.md)
+    records = load_records(list(snakemake.input.evals), list(snakemake.input.reconstructions))
+    write_summary(records, snakemake.output.csv, snakemake.output.parquet, snakemake.output.md)
+    write_failures(snakemake.output.failed, [])  # every object finished, or this rule would not run

@@ -4,4 +4,10 @@ from implicit3d.runlog import stage_log
 from implicit3d.stages import normalize
 
 with stage_log(snakemake.log[0], "normalize"):
-    normalize(snakemake.input[0], snakemake.output.mesh, snakemake.output.transform, snakemake.params.max_faces)
+    normalize(
+        snakemake.input[0],
+        snakemake.output.mesh,
+        snakemake.output.transform,
+        snakemake.params.max_faces,
+        decimate=snakemake.params.decimate,
+    )

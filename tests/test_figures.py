@@ -1,0 +1,112 @@
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import trimesh
+
+from implicit3d.figures import (
+    PLANES,
+    cluster_decimate,
+    collection_figures,
+    plot_render,
+    plot_slices,
+    render_figure,
+    sign_error_map,
+    slice_data,
+    slice_points,
+    summary_html,
+    summary_html_file,
+)
+from implicit3d.reconstruct import reconstruct_mesh, write_mesh
+
+
+class Sphere(torch.nn.Module):
+    def __init__(self, radius):
+        super().__init__()
+        self.radius = radius
+
+    def forward(self, x):
+        return x.norm(dim=-1) - self.radius
+
+
+def _png_shape(path):
+    return mpimg.imread(path).shape
+
+
+def test_sign_error_categories():
+    truth = np.array([1.0, -1.0, 1.0, -1.0, 0.0])
+    pred = np.array([1.0, -1.0, -1.0, 1.0, -0.1])
+    # right outside, right inside, false inside, false outside; 0 counts as outside
+    assert sign_error_map(truth, pred).tolist() == [0, 1, 2, 3, 2]
+
+
+def test_slice_points_lie_on_their_plane_in_image_order():
+    pts = slice_points(5, normal=2, horizontal=0, vertical=1)
+    assert pts.shape == (25, 3) and np.all(pts[:, 2] == 0)
+    grid = pts.reshape(5, 5, 3)
+    assert np.all(np.diff(grid[:, :, 0], axis=1) > 0)  # columns go along +x
+    assert np.all(np.diff(grid[:, :, 1], axis=0) > 0)  # rows go along +y (origin lower)
+
+
+def test_slices_of_a_sphere_model_match_a_sphere_mesh(tmp_path):
+    mesh = trimesh.creation.icosphere(subdivisions=5, radius=0.6)
+    data = slice_data(Sphere(0.6), mesh, resolution=48)
+    assert [d["plane"] for d in data] == list(PLANES)
+    for d in data:
+        assert d["truth"].shape == d["pred"].shape == (48, 48)
+        assert np.abs(d["truth"] - d["pred"]).max() < 0.01  # analytic vs mesh SDF
+        assert np.mean(sign_error_map(d["truth"], d["pred"]) >= 2) < 0.01
+    plot_slices(data, tmp_path / "s.png", "sphere", domain="sphere")
+    h, w, _ = _png_shape(tmp_path / "s.png")
+    assert h > 500 and w > 500
+
+
+def test_cluster_decimate_bounds_faces_and_keeps_the_shape():
+    mesh = trimesh.creation.icosphere(subdivisions=6, radius=0.5)  # 81,920 faces
+    small = cluster_decimate(mesh, 5000)
+    assert 1000 < len(small.faces) <= 5000
+    assert small.bounds == pytest.approx(mesh.bounds, abs=0.05)
+    assert cluster_decimate(mesh, 10**6) is mesh
+
+
+def test_render_writes_a_png_also_for_an_empty_reconstruction(tmp_path):
+    truth = trimesh.creation.box(extents=(1.0, 0.5, 0.8))
+    recon = reconstruct_mesh(Sphere(0.4), resolution=32)
+    plot_render(recon, truth, tmp_path / "r.png", "box", max_faces=500)
+    assert _png_shape(tmp_path / "r.png")[0] > 300
+    write_mesh(tmp_path / "empty.ply", None)
+    truth.export(tmp_path / "truth.ply")
+    render_figure(str(tmp_path / "empty.ply"), str(tmp_path / "truth.ply"), str(tmp_path / "e.png"), "empty")
+    assert _png_shape(tmp_path / "e.png")[0] > 300
+
+
+def _summary(tmp_path):
+    rows = [
+        {"object": "a<b", "model": "hashgrid", "f1_near": 0.9, "f1_volume": 0.95, "model_bytes": 50000, "chamfer": 0.01},
+        {"object": "c", "model": "hashgrid", "f1_near": 0.8, "f1_volume": 0.97, "model_bytes": 50000, "chamfer": float("nan")},
+        {"object": "a<b", "model": "siren", "f1_near": 0.7, "f1_volume": 0.9, "model_bytes": 2000, "chamfer": 0.02},
+        {"object": "mean", "model": "hashgrid", "f1_near": 0.85, "f1_volume": 0.96, "model_bytes": 50000, "chamfer": 0.01},
+    ]
+    path = tmp_path / "summary.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_collection_figures(tmp_path):
+    path = _summary(tmp_path)
+    collection_figures(str(path), f1_out=str(tmp_path / "f1.png"), size_out=str(tmp_path / "size.png"))
+    assert _png_shape(tmp_path / "f1.png")[0] > 300
+    assert _png_shape(tmp_path / "size.png")[0] > 300
+
+
+def test_summary_html_is_an_escaped_table(tmp_path):
+    path = _summary(tmp_path)
+    summary_html_file(str(path), str(tmp_path / "s.html"))
+    text = (tmp_path / "s.html").read_text()
+    assert text.startswith("<!doctype html>") and text.count("<tr") == 5  # header + 4 rows
+    assert "a&lt;b" in text and "a<b" not in text
+    assert '<tr class="mean">' in text
+    assert "<td>50,000</td>" in text and "<td>0.0100</td>" in text
+    html = summary_html(pd.DataFrame([{"object": "x", "chamfer": float("nan")}]))
+    assert "<td></td>" in html  # NaN shows as an empty cell

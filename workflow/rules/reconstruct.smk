@@ -1,0 +1,21 @@
+rule reconstruct:
+    input:
+        model="results/models/{model}/{tag}/{object}.pt",
+        truth="results/normalized/{object}.ply",
+    output:
+        mesh="results/meshes/{model}/{tag}/{object}.ply",
+        metrics="results/meshes/{model}/{tag}/{object}.json",
+    params:
+        resolution=config["reconstruct"]["resolution"],
+        surface_points=config["reconstruct"]["surface_points"],
+        domain=config["sampling"]["volume"],
+    log:
+        "results/logs/reconstruct/{model}/{tag}/{object}.log",
+    threads: config["threads"]["reconstruct"]
+    resources:
+        mem_mb=config["resources"]["reconstruct"]["mem_mb"],
+        runtime=config["resources"]["reconstruct"]["runtime"],
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/reconstruct.py"

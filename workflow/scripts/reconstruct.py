@@ -1,0 +1,18 @@
+"""Snakemake adapter: marching cubes of one model's zero level set, plus Chamfer and normal consistency."""
+
+from implicit3d.reconstruct import reconstruct_object
+from implicit3d.runlog import stage_log
+
+with stage_log(snakemake.log[0], "reconstruct"):
+    reconstruct_object(
+        snakemake.input.model,
+        snakemake.input.truth,
+        snakemake.output.mesh,
+        snakemake.output.metrics,
+        object_name=snakemake.wildcards.object,
+        model_name=snakemake.wildcards.model,
+        resolution=snakemake.params.resolution,
+        domain=snakemake.params.domain,
+        surface_points=snakemake.params.surface_points,
+        threads=snakemake.threads,
+    )
