@@ -55,7 +55,7 @@ def clear_of_surface(points: np.ndarray, margin: float = 0.02, center=(0.0, 0.0,
 
 def test_closed_sphere_sign_and_distance():
     mesh, points = sphere(), sample_points(sphere())
-    sdf = gt.compute_sdf(mesh, points, workers=1)
+    sdf = gt.compute_sdf(mesh, points)
     assert_matches_reference(mesh, points, sdf)
     clear = clear_of_surface(points)
     assert np.array_equal(sdf[clear] < 0, analytic_inside(points[clear]))
@@ -64,7 +64,7 @@ def test_closed_sphere_sign_and_distance():
 
 def test_most_points_inherit_their_sign_from_a_region():
     mesh = sphere()
-    gt.compute_sdf(mesh, sample_points(mesh, 20000), workers=1)
+    gt.compute_sdf(mesh, sample_points(mesh, 20000))
     counts = gt._winding.last_counts
     assert counts["propagated"] > 0.8 * 20000, counts
 
@@ -74,7 +74,7 @@ def test_sphere_with_hole_keeps_sign_away_from_hole():
     hole = closed.triangles_center[:, 2] > 0.42  # a cap of the sphere removed
     mesh = trimesh.Trimesh(closed.vertices, closed.faces[~hole], process=False)
     points = sample_points(closed, 8000)
-    sdf = gt.compute_sdf(mesh, points, workers=1)
+    sdf = gt.compute_sdf(mesh, points)
     assert_matches_reference(mesh, points, sdf)
     rim_center = np.array([0.0, 0.0, 0.42])
     away = (np.linalg.norm(points - rim_center, axis=1) > 0.45) & clear_of_surface(points)
@@ -90,7 +90,7 @@ def test_open_bowl_and_sheet_match_winding_number():
     sheet = trimesh.Trimesh(sheet.vertices, sheet.faces[sheet.face_normals[:, 2] > 0.5], process=False)
     for mesh in (bowl, sheet):
         points = sample_points(closed, 6000, seed=1)
-        assert_matches_reference(mesh, points, gt.compute_sdf(mesh, points, workers=1))
+        assert_matches_reference(mesh, points, gt.compute_sdf(mesh, points))
 
 
 def test_many_small_holes_match_winding_number():
@@ -98,14 +98,14 @@ def test_many_small_holes_match_winding_number():
     keep = np.random.default_rng(3).random(len(closed.faces)) > 0.1
     mesh = trimesh.Trimesh(closed.vertices, closed.faces[keep], process=False)
     points = sample_points(closed, 8000, seed=2)
-    assert_matches_reference(mesh, points, gt.compute_sdf(mesh, points, workers=1))
+    assert_matches_reference(mesh, points, gt.compute_sdf(mesh, points))
 
 
 def test_overlapping_bodies_inside_is_union():
     a, b = sphere(center=(-0.2, 0, 0)), sphere(center=(0.2, 0, 0))
     mesh = trimesh.util.concatenate([a, b])
     points = sample_points(mesh, 8000)
-    sdf = gt.compute_sdf(mesh, points, workers=1)
+    sdf = gt.compute_sdf(mesh, points)
     assert_matches_reference(mesh, points, sdf)
     union = analytic_inside(points, (-0.2, 0, 0)) | analytic_inside(points, (0.2, 0, 0))
     clear = clear_of_surface(points, center=(-0.2, 0, 0)) & clear_of_surface(points, center=(0.2, 0, 0))
@@ -116,7 +116,7 @@ def test_triangle_soup_equals_merged_mesh():
     mesh = sphere()
     soup = trimesh.Trimesh(mesh.triangles.reshape(-1, 3), np.arange(3 * len(mesh.faces)).reshape(-1, 3), process=False)
     points = sample_points(mesh)
-    np.testing.assert_allclose(gt.compute_sdf(soup, points, workers=1), gt.compute_sdf(mesh, points, workers=1))
+    np.testing.assert_allclose(gt.compute_sdf(soup, points), gt.compute_sdf(mesh, points))
 
 
 def test_duplicated_faces_keep_sign():
@@ -124,9 +124,9 @@ def test_duplicated_faces_keep_sign():
     extra = mesh.faces[np.random.default_rng(0).random(len(mesh.faces)) < 0.2]
     doubled = trimesh.Trimesh(mesh.vertices, np.vstack([mesh.faces, extra]), process=False)
     points = sample_points(mesh)
-    sdf = gt.compute_sdf(doubled, points, workers=1)
+    sdf = gt.compute_sdf(doubled, points)
     assert_matches_reference(doubled, points, sdf)
-    np.testing.assert_allclose(sdf, gt.compute_sdf(mesh, points, workers=1))
+    np.testing.assert_allclose(sdf, gt.compute_sdf(mesh, points))
 
 
 def test_long_thin_triangles_are_split_without_changing_the_result():
@@ -134,17 +134,11 @@ def test_long_thin_triangles_are_split_without_changing_the_result():
     solver = gt._WindingSolver(mesh)
     assert len(solver.faces) > 2 * len(mesh.faces)
     points = sample_points(mesh, 6000)
-    sdf = gt.compute_sdf(mesh, points, workers=1)
+    sdf = gt.compute_sdf(mesh, points)
     assert_matches_reference(mesh, points, sdf)
     radial, height = np.linalg.norm(points[:, :2], axis=1), np.abs(points[:, 2])
     clear = np.minimum(np.abs(radial - 0.3), np.abs(height - 0.8)) > 0.02
     assert np.array_equal(sdf[clear] < 0, ((radial < 0.3) & (height < 0.8))[clear])
-
-
-def test_parallel_workers_give_identical_result():
-    mesh = sphere()
-    points = sample_points(mesh, 40000)
-    np.testing.assert_array_equal(gt.compute_sdf(mesh, points, workers=2), gt.compute_sdf(mesh, points, workers=1))
 
 
 def test_empty_points_and_unknown_method():
@@ -162,13 +156,13 @@ def test_partly_flipped_faces_are_detected_and_fixed():
     broken = trimesh.Trimesh(mesh.vertices, np.where(flip[:, None], mesh.faces[:, ::-1], mesh.faces), process=False)
     points = sample_points(mesh)
     clear = clear_of_surface(points)
-    wrong_before = np.sum((gt.compute_sdf(broken, points, workers=1)[clear] < 0) != analytic_inside(points[clear]))
+    wrong_before = np.sum((gt.compute_sdf(broken, points)[clear] < 0) != analytic_inside(points[clear]))
     assert wrong_before > 0  # why the repair matters: flipped faces corrupt the winding number
 
     fixed, report = gt.fix_orientation(broken)
     assert report == {"flipped_faces": int(flip.sum()), "inverted_bodies": 0, "bodies": 1}
     np.testing.assert_array_equal(fixed.faces, mesh.faces)
-    assert np.array_equal(gt.compute_sdf(fixed, points, workers=1)[clear] < 0, analytic_inside(points[clear]))
+    assert np.array_equal(gt.compute_sdf(fixed, points)[clear] < 0, analytic_inside(points[clear]))
 
 
 def test_fully_inverted_mesh_is_detected_and_fixed():
@@ -181,7 +175,7 @@ def test_fully_inverted_mesh_is_detected_and_fixed():
     assert report == {"flipped_faces": 0, "inverted_bodies": 1, "bodies": 1}
     np.testing.assert_array_equal(fixed.faces, mesh.faces)
     # The sign uses |w|, like igl: even the inverted mesh gets the right inside.
-    np.testing.assert_allclose(gt.compute_sdf(inverted, points, workers=1), gt.compute_sdf(fixed, points, workers=1))
+    np.testing.assert_allclose(gt.compute_sdf(inverted, points), gt.compute_sdf(fixed, points))
 
 
 def test_fix_orientation_leaves_good_meshes_alone():
@@ -205,7 +199,7 @@ def fake_backend(monkeypatch, values: dict[int, float]) -> None:
     """Replace the pysdf backend by the exact SDF with some entries corrupted."""
 
     def backend(mesh, points):
-        sdf = gt.compute_sdf(mesh, points, workers=1)
+        sdf = gt.compute_sdf(mesh, points)
         for index, value in values.items():
             sdf[index] = value
         return sdf
@@ -218,13 +212,13 @@ def test_guard_recomputes_nonfinite_and_huge_values(monkeypatch):
     fake_backend(monkeypatch, {3: np.nan, 7: 1e18, 11: -np.inf})
     sdf, stats = gt.compute_sdf_guarded(mesh, points, "pysdf")
     assert stats == {"method": "pysdf", "bad": 3, "recomputed": 3, "dropped": 0}
-    np.testing.assert_allclose(sdf, gt.compute_sdf(mesh, points, workers=1))
+    np.testing.assert_allclose(sdf, gt.compute_sdf(mesh, points))
 
 
 def test_guard_drops_what_the_default_cannot_compute(monkeypatch):
     mesh, points = sphere(), sample_points(sphere(), 200)
 
-    def broken_default(mesh, points, workers=None):
+    def broken_default(mesh, points):
         sdf = np.linalg.norm(points, axis=1) - RADIUS
         sdf[:2] = np.nan
         return sdf
@@ -258,7 +252,7 @@ def test_backend_on_sphere(method, monkeypatch):
     assert sdf.dtype == np.float64 and sdf.shape == (len(points),)
     clear = clear_of_surface(points, 0.05)
     assert np.mean((sdf[clear] < 0) == analytic_inside(points[clear])) > 0.99
-    exact = np.abs(gt.compute_sdf(mesh, points, workers=1))
+    exact = np.abs(gt.compute_sdf(mesh, points))
     tolerance = 0.03 if method == "mesh_to_sdf" else 1e-4  # mesh_to_sdf: distance to scanned points
     assert np.median(np.abs(np.abs(sdf) - exact)) < tolerance
 
@@ -275,4 +269,4 @@ def test_cgal_sample_sign_matches_winding_reference():
     for path in files:
         mesh, _ = normalize_mesh(clean_mesh(load_mesh(path)))
         points = sample_points(mesh, 4000)
-        assert_matches_reference(mesh, points, gt.compute_sdf(mesh, points, workers=1))
+        assert_matches_reference(mesh, points, gt.compute_sdf(mesh, points))

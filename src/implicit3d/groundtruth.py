@@ -25,7 +25,6 @@ by |1 - 2|w||, and it evaluates w at far fewer points:
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import sys
 import time
@@ -54,20 +53,17 @@ OVERLAP = 0.99
 NEIGHBOURS = 4
 # Regions with at least this many points get a second representative as a cross-check.
 CROSS_CHECK_SIZE = 256
+# Bodies with fewer faces are not judged for inside-out orientation; probes per judged body.
+ORIENTATION_MIN_FACES = 20
+ORIENTATION_PROBES = 64
 # Triangle edges longer than 1/SPLIT_FRACTION of the bounding-box diagonal are split.
 SPLIT_FRACTION = 20.0
-# Below this many points a process pool costs more than it saves.
-PARALLEL_MIN_POINTS = 20000
-WORKERS_ENV = "IMPLICIT3D_GT_WORKERS"
 
 
-def compute_sdf(
-    mesh: trimesh.Trimesh, points: np.ndarray, method: str = DEFAULT_METHOD, *, workers: int | None = None
-) -> np.ndarray:
+def compute_sdf(mesh: trimesh.Trimesh, points: np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
     """Signed distance of `points` (N, 3) to `mesh`, negative inside.
 
-    `workers` (winding only): processes to split the points over; default from the
-    environment variable IMPLICIT3D_GT_WORKERS, else min(2, available cores).
+    `winding` runs libigl's queries on all cores (IGL_NUM_THREADS limits them).
     """
     if method not in METHODS:
         raise ValueError(f"unknown ground-truth method '{method}' (choose from {', '.join(METHODS)})")
@@ -75,12 +71,12 @@ def compute_sdf(
     if len(points) == 0:
         return np.zeros(0)
     if method == "winding":
-        return _winding(mesh, points, workers)
+        return _winding(mesh, points)
     return _BACKENDS[method](mesh, points)
 
 
 def compute_sdf_guarded(
-    mesh: trimesh.Trimesh, points: np.ndarray, method: str = DEFAULT_METHOD, *, workers: int | None = None
+    mesh: trimesh.Trimesh, points: np.ndarray, method: str = DEFAULT_METHOD
 ) -> tuple[np.ndarray, dict]:
     """`compute_sdf` plus sanity guards: values that are non-finite or farther than any
     point can be from the mesh are recomputed with the robust default, else set to NaN.
@@ -89,11 +85,11 @@ def compute_sdf_guarded(
     {"method", "bad", "recomputed", "dropped"}.
     """
     points = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(-1, 3))
-    sdf = np.array(compute_sdf(mesh, points, method, workers=workers), dtype=np.float64)
+    sdf = np.array(compute_sdf(mesh, points, method), dtype=np.float64)
     bad = _implausible(sdf, max_distance(mesh, points))
     stats = {"method": method, "bad": int(bad.sum()), "recomputed": 0, "dropped": 0}
     if bad.any() and method != DEFAULT_METHOD:
-        sdf[bad] = compute_sdf(mesh, points[bad], DEFAULT_METHOD, workers=workers)
+        sdf[bad] = compute_sdf(mesh, points[bad], DEFAULT_METHOD)
         stats["recomputed"] = int(bad.sum())
         bad = _implausible(sdf, max_distance(mesh, points))
     if bad.any():
@@ -166,7 +162,8 @@ def fix_orientation(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, dict]:
     w = -1 inside (everything reads as outside) and a few flipped faces make w wrong
     next to them. Bodies are connected through manifold edges (vertices merged by
     position). Within a body, the faces that disagree with the majority orientation
-    are flipped; a body whose signed volume is then clearly negative is flipped whole.
+    are flipped; a body whose own winding number then says it is inside out (about -1
+    inside) is flipped whole.
     Returns the repaired mesh (vertices untouched) and a report:
     {"flipped_faces": faces flipped to agree with their body,
      "inverted_bodies": bodies flipped as a whole, "bodies": number of bodies}.
@@ -260,18 +257,35 @@ def _first_per_label(labels: np.ndarray) -> np.ndarray:
     return first
 
 
-def _inverted_bodies(vertices: np.ndarray, faces: np.ndarray, body: np.ndarray, tolerance: float = 1e-4) -> np.ndarray:
-    """Per body: is its signed volume (about its own centroid) clearly negative?"""
+def _inverted_bodies(vertices: np.ndarray, faces: np.ndarray, body: np.ndarray) -> np.ndarray:
+    """Per body: is it clearly inside out?
+
+    Just off a face, on either side, the body's own winding number averages to the
+    winding number of the rest of the body at that face: +1/2 on a closed outward body,
+    -1/2 on an inverted one, near 0 on an open sheet. Bodies too small to judge (fewer
+    than ORIENTATION_MIN_FACES faces) are left as they are.
+    """
+    import igl
+
     count = int(body.max()) + 1 if len(body) else 0
-    tri = vertices[faces]
-    center = np.stack([np.bincount(body, weights=tri[:, :, k].mean(axis=1), minlength=count) for k in range(3)], 1)
-    center /= np.maximum(np.bincount(body, minlength=count), 1)[:, None]
-    tri = tri - center[body][:, None, :]
-    volume = np.bincount(body, weights=np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])) / 6.0, minlength=count)
-    area = np.bincount(
-        body, weights=0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1), minlength=count
-    )
-    return volume < -tolerance * area**1.5
+    inverted = np.zeros(count, dtype=bool)
+    rng = np.random.default_rng(0)
+    order = np.argsort(body, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(body, minlength=count))])
+    for label in np.flatnonzero(np.diff(starts) >= ORIENTATION_MIN_FACES):
+        own = faces[order[starts[label] : starts[label + 1]]]
+        tri = vertices[own]
+        normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        area = 0.5 * np.linalg.norm(normal, axis=1)
+        probe = rng.choice(len(own), size=min(ORIENTATION_PROBES, len(own)), replace=False, p=area / area.sum())
+        probe = probe[area[probe] > 0]
+        unit = normal[probe] / (2.0 * area[probe, None])
+        step = 1e-3 * np.sqrt(area[probe, None])  # well inside the face's own near field
+        center = tri[probe].mean(axis=1)
+        probes = np.ascontiguousarray(np.vstack([center + step * unit, center - step * unit]))
+        w = igl.winding_number(vertices, own, probes)
+        inverted[label] = np.mean(w) < -0.25
+    return inverted
 
 
 # ----------------------------------------------------------------------------------------
@@ -292,6 +306,8 @@ class _Caps:
 
         self.vertices, self.faces = _cap_triangles(vertices, faces)
         self.empty = len(self.faces) == 0
+        if not self.empty:  # caps over long loops are long fans: split them like the mesh
+            self.vertices, self.faces = _split_long_edges(self.vertices, self.faces, _split_length(vertices, faces))
         if not self.empty:
             self.tree = igl.AABB()
             self.tree.init(self.vertices, self.faces)
@@ -347,7 +363,7 @@ def _cap_triangles(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray,
 
 
 class _WindingSolver:
-    """Per-mesh trees, shared by all point chunks (and inherited by forked workers)."""
+    """Per-mesh trees and caps, and the sign logic that uses them."""
 
     def __init__(self, mesh: trimesh.Trimesh):
         import igl
@@ -401,9 +417,13 @@ class _WindingSolver:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Integer winding number of mesh + caps per region, from one or two representatives."""
         first, second = _representatives(region, distance, sizes)
-        reps = np.concatenate([first, second])
-        w = self.bvh.winding_number(np.ascontiguousarray(points[reps]), REFERENCE_ACCURACY)
-        w += self.caps.winding(points[reps])
+        reps = np.ascontiguousarray(points[np.concatenate([first, second])])
+        # w_closed is an integer, so the cheap pass suffices unless it lands off one.
+        w_cap = self.caps.winding(reps)
+        w = self.bvh.winding_number(reps, FAST_ACCURACY) + w_cap
+        off = np.abs(w - np.round(w)) >= INTEGER_TOLERANCE
+        if off.any():
+            w[off] = self.bvh.winding_number(np.ascontiguousarray(reps[off]), REFERENCE_ACCURACY) + w_cap[off]
         self.counts["representatives"] += len(reps)
         closed = np.full(len(sizes), np.nan)
         closed[region[first]] = np.round(w[: len(first)])
@@ -549,61 +569,26 @@ def _morton_order(points: np.ndarray) -> np.ndarray:
     return np.argsort(_morton_codes(_unit(points)), kind="stable")
 
 
-# Forked workers read the solver and points from here instead of unpickling them.
-_FORK_STATE: tuple | None = None
-
-
-def _chunk_job(bounds: tuple[int, int]) -> tuple[np.ndarray, dict]:
-    solver, points = _FORK_STATE
-    start, stop = bounds
-    return solver.sdf(points[start:stop]), solver.counts
-
-
-def default_workers() -> int:
-    """Processes for the winding backend: $IMPLICIT3D_GT_WORKERS, else min(2, available cores)."""
-    env = os.environ.get(WORKERS_ENV)
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ValueError(f"{WORKERS_ENV}={env!r} is not an integer") from None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(2, cores))
-
-
-def _winding(mesh: trimesh.Trimesh, points: np.ndarray, workers: int | None = None) -> np.ndarray:
-    global _FORK_STATE
+def _winding(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
     solver = _WindingSolver(mesh)
     order = _morton_order(points)  # spatial locality: ~2x faster tree queries
-    sorted_points = np.ascontiguousarray(points[order])
-    workers = default_workers() if workers is None else max(1, int(workers))
-    can_fork = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
     out = np.empty(len(points))
-    if workers == 1 or len(points) < PARALLEL_MIN_POINTS or not can_fork:
-        out[order] = solver.sdf(sorted_points)
-        _winding.last_counts = dict(solver.counts)
-        return out
-    edges = np.linspace(0, len(points), 2 * workers + 1).astype(int)  # 2 chunks per worker: balance
-    _FORK_STATE = (solver, sorted_points)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_chunk_job, list(zip(edges[:-1], edges[1:])), chunksize=1)
-    finally:
-        _FORK_STATE = None
-    out[order] = np.concatenate([sdf for sdf, _ in parts])
-    _winding.last_counts = {k: sum(c.get(k, 0) for _, c in parts) for k in parts[0][1]}
+    out[order] = solver.sdf(points[order])
+    _winding.last_counts = dict(solver.counts)
     return out
 
 
-_winding.last_counts = {}
+_winding.last_counts = {}  # points per path and CPU seconds per stage of the last call (benchmark)
 
 
 # ----------------------------------------------------------------------------------------
 # Alternative backends (for comparison; their sign is unreliable on open meshes)
 
 
-def _trimesh(mesh: trimesh.Trimesh, points: np.ndarray, chunk: int = 20000) -> np.ndarray:
-    # trimesh returns positive inside; chunked because it is memory hungry.
+def _trimesh(mesh: trimesh.Trimesh, points: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    # trimesh returns positive inside. Small chunks: its closest-point candidates for points far
+    # from a large mesh take ~2 GB per 1000 points (20000 at once exhausted 24 GB). Its inside
+    # test casts rays in pure Python (~10 ms/point) unless the embreex package is installed.
     out = np.empty(len(points))
     for start in range(0, len(points), chunk):
         out[start : start + chunk] = -trimesh.proximity.signed_distance(mesh, points[start : start + chunk])

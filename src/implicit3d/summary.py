@@ -73,3 +73,24 @@ def _natural(col: pd.Series) -> pd.Series:
     if col.name == "object":
         return col.map(lambda s: (0, int(s), "") if str(s).isdigit() else (1, 0, str(s)))
     return col
+
+
+def headline(table: pd.DataFrame, worst: int = 5) -> str:
+    """Markdown: per-model means and medians side by side, then each model's worst objects by F1 near."""
+    rows = table[table["object"] != "mean"]
+    lines = [
+        "| model | objects | mean f1_near | mean f1_volume | median train s | max train s | model bytes | infer points/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for model, part in rows.groupby("model", sort=False):
+        lines.append(
+            f"| {model} | {len(part)} | {part.f1_near.mean():.4f} | {part.f1_volume.mean():.4f} | "
+            f"{part.train_seconds.median():.1f} | {part.train_seconds.max():.1f} | "
+            f"{part.model_bytes.median():,.0f} | {part.infer_points_per_s.median():,.0f} |"
+        )
+    for model, part in rows.groupby("model", sort=False):
+        lines += ["", f"Worst {worst} objects of {model} by f1_near:", "", "| object | f1_near | f1_volume | gt_flag |", "|---|---|---|---|"]
+        for _, r in part.nsmallest(worst, "f1_near").iterrows():
+            flag = "" if pd.isna(r.get("gt_flag")) else r["gt_flag"]
+            lines.append(f"| {r['object']} | {r.f1_near:.4f} | {r.f1_volume:.4f} | {flag} |")
+    return "\n".join(lines)
