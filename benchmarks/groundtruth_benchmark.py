@@ -210,9 +210,9 @@ def worst_table(results: dict, top: int = 5) -> list[str]:
 
 def speed_table(results: dict) -> list[str]:
     lines = [
-        "| method | s/mesh median | s/mesh max (mesh) | CPU s/mesh median | CPU s max "
+        "| method | s/mesh median | s/mesh max (mesh) | meshes > 1 s / > 3 s | CPU s/mesh median | CPU s max "
         "| speed-up vs igl_plain (median of per-mesh ratios) |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     plain = results.get(PLAIN)
     for method in (gt.DEFAULT_METHOD, PLAIN):
@@ -225,8 +225,9 @@ def speed_table(results: dict) -> list[str]:
         ratio = "1"
         if method != PLAIN and plain is not None:
             ratio = f"{np.median([plain[m][0].seconds / s for m, s in seconds.items()]):.1f}x"
+        over = f"{sum(s > 1 for s in seconds.values())} / {sum(s > 3 for s in seconds.values())}"
         lines.append(
-            f"| {method} | {np.median(list(seconds.values())):.2f} | {seconds[slowest]:.2f} ({slowest}) "
+            f"| {method} | {np.median(list(seconds.values())):.2f} | {seconds[slowest]:.2f} ({slowest}) | {over} "
             f"| {np.median(cpu):.2f} | {cpu.max():.2f} | {ratio} |"
         )
     return lines
