@@ -22,8 +22,8 @@ SAMPLING = {
 }  # fmt: skip
 MODEL = {
     "arch": "hashgrid",
-    "params": {"levels": 4, "features": 2, "log2_table": 10, "base_resolution": 8, "max_resolution": 32, "hidden": 16, "layers": 1},
-    "training": {"steps": 60, "batch_size": 1024, "lr": 0.01, "val_every": 30, "weight_dtype": "float16"},
+    "params": {"levels": 4, "features": 2, "log2_table": 12, "base_resolution": 8, "max_resolution": 32, "hidden": 16, "layers": 1},
+    "training": {"steps": 60, "batch_size": 1024, "lr": 0.01, "val_every": 30, "weight_dtype": "int8"},  # the default storage
 }
 
 

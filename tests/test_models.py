@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from implicit3d.models import ARCHITECTURES, HashGridSDF, build_model, stored_bytes
+from implicit3d.models import ARCHITECTURES, HashGridSDF, build_model
+from implicit3d.quantize import stored_bytes
 
 SMALL = {
     "mlp": {"hidden": 16, "layers": 4, "skip": 2},

@@ -32,7 +32,7 @@ def inference_throughput(
     model: torch.nn.Module, points: np.ndarray, device: torch.device | str = "cpu", repeats: int = 3
 ) -> float:
     """Points per second of batched inference (best of `repeats`, after a warm-up)."""
-    x = torch.as_tensor(np.asarray(points, dtype=np.float32), device=device)
+    x = torch.as_tensor(np.array(points, dtype=np.float32), device=device)  # a writable copy, as above
     predict(model, x[:1024])
     best = float("inf")
     for _ in range(repeats):

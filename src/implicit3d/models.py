@@ -223,7 +223,3 @@ def build_model(arch: str, **hparams) -> nn.Module:
         raise ValueError(f"unknown architecture '{arch}' (choose from {', '.join(ARCHITECTURES)})")
     return _CLASSES[arch](**hparams)
 
-
-def stored_bytes(state: dict[str, torch.Tensor]) -> int:
-    """Bytes of parameters and buffers in the dtype they are stored in."""
-    return int(sum(t.numel() * t.element_size() for t in state.values()))

@@ -16,7 +16,8 @@ from tqdm.auto import tqdm
 
 from .errors import TrainingError
 from .io import atomic_path
-from .models import build_model, stored_bytes
+from .models import build_model
+from .quantize import decode_state, encode_state, stored_bytes
 
 LOSSES = ("l1_clamp", "mse", "mape")
 MIN_OOM_BATCH = 256  # below this, out-of-memory is not about the batch: fail instead of halving
@@ -36,7 +37,7 @@ class TrainConfig:
     val_every: int = 250
     near_fraction: float = 0.0  # share of each batch drawn from near-surface points; 0 = uniform over all
     patience: int = 0  # validation checks without improvement before stopping; 0 = never stop early
-    weight_dtype: str = "float32"  # float32 | float16: how the weights are stored
+    weight_dtype: str = "float32"  # float32 | float16 | int8 (large tensors block-quantized): how the weights are stored
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -107,10 +108,8 @@ def train(
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     model.to(device).train()
-    x = torch.as_tensor(train_xyz, dtype=torch.float32, device=device)
-    y = torch.as_tensor(train_sdf, dtype=torch.float32, device=device)
-    vx = torch.as_tensor(val_xyz, dtype=torch.float32, device=device)
-    vy = torch.as_tensor(val_sdf, dtype=torch.float32, device=device)
+    # Copies: pandas (copy-on-write) hands out read-only arrays, which torch warns about.
+    x, y, vx, vy = (torch.from_numpy(np.array(a, dtype=np.float32)).to(device) for a in (train_xyz, train_sdf, val_xyz, val_sdf))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-15, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg)
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
@@ -243,20 +242,18 @@ def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig):
 
 
 def save_model(path: str | os.PathLike, model: torch.nn.Module, arch: str, hparams: dict, weight_dtype: str) -> int:
-    """Save the weights in `weight_dtype`; returns the stored size of parameters and buffers in bytes."""
-    dtype = {"float32": torch.float32, "float16": torch.float16}[weight_dtype]
-    state = {k: (v.detach().cpu().to(dtype) if v.is_floating_point() else v.detach().cpu()) for k, v in model.state_dict().items()}
+    """Save the weights in `weight_dtype` (see `quantize`); returns their stored size in bytes."""
+    state = encode_state(model.state_dict(), weight_dtype)
     with atomic_path(path) as tmp:
         torch.save({"arch": arch, "hparams": hparams, "weight_dtype": weight_dtype, "state_dict": state}, tmp)
     return stored_bytes(state)
 
 
 def load_model(path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """Rebuild a saved model in float32 (from its stored, possibly fp16-rounded, weights)."""
+    """Rebuild a saved model in float32 from its stored (possibly fp16-rounded or int8) weights."""
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(ckpt["arch"], **ckpt["hparams"])
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt["state_dict"].items()}
-    model.load_state_dict(state)
+    model.load_state_dict(decode_state(ckpt["state_dict"]))
     info = {k: v for k, v in ckpt.items() if k != "state_dict"}
     info["model_bytes"] = stored_bytes(ckpt["state_dict"])
     return model.to(device).eval(), info
