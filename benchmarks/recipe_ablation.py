@@ -2,8 +2,9 @@
 
 Each object is normalized once and sampled once per near-surface noise mix, with the
 default (largest) training pool; smaller pools are random subsets of it. The test split
-does not depend on the training pool, so every variant is tested on the same points. Models go through the real save/load path, so the bytes and the F1s are those
-of the weights as stored (fp16 or int8). One thread, as in the pipeline's train jobs.
+does not depend on the training pool, so every variant is tested on the same points.
+Models go through the real save/load path, so the bytes and the F1s are those of the
+weights as stored (fp16 or int8). One thread, as in the pipeline's train jobs.
 
     PYTHONPATH=src python benchmarks/recipe_ablation.py --objects 36,18,26,10,0
 """
@@ -57,26 +58,27 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.objects.split(","):
+            mesh = _normalized(args.meshes, name, Path(tmp))
             frames = {}
             for variant, (near_std, pool, params, training) in VARIANTS.items():
                 sampling = copy.deepcopy(cfg["sampling"])
                 sampling["train"]["near_std"] = near_std or sampling["train"]["near_std"]
                 key = tuple(sampling["train"]["near_std"])
                 if key not in frames:
-                    frames[key] = _sampled(args.meshes, name, sampling, Path(tmp))
+                    sample(str(mesh), str(Path(tmp) / "points.parquet"), sampling)
+                    frames[key] = read_points(Path(tmp) / "points.parquet")[0]
                 record = _run(frames[key], pool, {**arch["params"], **params}, {**arch["training"], **training}, Path(tmp))
                 rows.append({"variant": variant, "object": name, **record})
                 print(f"{name:>4} {variant}: near {record['f1_near']:.4f} volume {record['f1_volume']:.4f}", file=sys.stderr)
     print(_table(pd.DataFrame(rows), list(VARIANTS)))
 
 
-def _sampled(meshes: Path, name: str, sampling: dict, tmp: Path) -> pd.DataFrame:
+def _normalized(meshes: Path, name: str, tmp: Path) -> Path:
     matches = sorted(meshes.glob(f"{name}.*"))
     if not matches:
         sys.exit(f"{meshes}: no mesh named {name}")
     normalize(str(matches[0]), str(tmp / f"{name}.ply"), str(tmp / f"{name}.json"))
-    sample(str(tmp / f"{name}.ply"), str(tmp / f"{name}.parquet"), sampling)
-    return read_points(tmp / f"{name}.parquet")[0]
+    return tmp / f"{name}.ply"
 
 
 def _run(frame: pd.DataFrame, pool, params: dict, training: dict, tmp: Path) -> dict:

@@ -9,13 +9,11 @@ import pandas as pd
 import torch
 
 from .metrics import occupancy_metrics
-from .training import predict
+from .training import float_tensor, predict
 
 
 def predict_numpy(model: torch.nn.Module, points: np.ndarray, device: torch.device | str = "cpu") -> np.ndarray:
-    # A copy: pandas (copy-on-write) hands out read-only arrays, which torch warns about.
-    x = torch.as_tensor(np.array(points, dtype=np.float32), device=device)
-    return predict(model.eval(), x).cpu().numpy()
+    return predict(model.eval(), float_tensor(points, device)).cpu().numpy()
 
 
 def evaluate_points(model: torch.nn.Module, test: pd.DataFrame, device: torch.device | str = "cpu") -> dict:
@@ -32,7 +30,7 @@ def inference_throughput(
     model: torch.nn.Module, points: np.ndarray, device: torch.device | str = "cpu", repeats: int = 3
 ) -> float:
     """Points per second of batched inference (best of `repeats`, after a warm-up)."""
-    x = torch.as_tensor(np.array(points, dtype=np.float32), device=device)  # a writable copy, as above
+    x = float_tensor(points, device)
     predict(model, x[:1024])
     best = float("inf")
     for _ in range(repeats):

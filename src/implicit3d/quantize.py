@@ -54,19 +54,24 @@ def decode_state(stored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def quantize_int8(tensor: torch.Tensor, block: int = BLOCK) -> tuple[torch.Tensor, torch.Tensor]:
     """int8 codes (same shape) and float32 absmax scales, one per block of the flattened tensor."""
-    flat = tensor.detach().float().reshape(-1)
-    pad = (-flat.numel()) % block
-    blocks = torch.nn.functional.pad(flat, (0, pad)).view(-1, block)
+    blocks = _blocks(tensor.detach().float(), block)
     scale = blocks.abs().amax(1).clamp_min(torch.finfo(torch.float32).tiny) / _QMAX
     codes = (blocks / scale[:, None]).round().clamp(-_QMAX, _QMAX).to(torch.int8)
-    return codes.reshape(-1)[: flat.numel()].view(tensor.shape), scale
+    return _unblocked(codes, tensor.shape), scale
 
 
 def dequantize_int8(codes: torch.Tensor, scale: torch.Tensor, block: int = BLOCK) -> torch.Tensor:
-    flat = codes.reshape(-1).float()
-    pad = scale.numel() * block - flat.numel()
-    values = torch.nn.functional.pad(flat, (0, pad)).view(-1, block) * scale[:, None].float()
-    return values.reshape(-1)[: flat.numel()].view(codes.shape)
+    return _unblocked(_blocks(codes.float(), block) * scale[:, None].float(), codes.shape)
+
+
+def _blocks(tensor: torch.Tensor, block: int) -> torch.Tensor:
+    """The flattened tensor, zero-padded to whole blocks, as (blocks, block)."""
+    flat = tensor.reshape(-1)
+    return torch.nn.functional.pad(flat, (0, (-flat.numel()) % block)).view(-1, block)
+
+
+def _unblocked(blocks: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    return blocks.reshape(-1)[: shape.numel()].view(shape)
 
 
 def stored_bytes(state: dict[str, torch.Tensor]) -> int:

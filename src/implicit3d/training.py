@@ -89,6 +89,12 @@ def sdf_loss(pred: torch.Tensor, target: torch.Tensor, kind: str, clamp: float) 
     raise ValueError(f"unknown loss '{kind}' (choose from {', '.join(LOSSES)})")
 
 
+def float_tensor(values, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A float32 tensor on `device` from a copy of `values`: pandas (copy-on-write) hands
+    out read-only arrays, which torch warns about when it shares their memory."""
+    return torch.from_numpy(np.array(values, dtype=np.float32)).to(device)
+
+
 def train(
     model: torch.nn.Module,
     train_xyz: np.ndarray,
@@ -108,8 +114,7 @@ def train(
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     model.to(device).train()
-    # Copies: pandas (copy-on-write) hands out read-only arrays, which torch warns about.
-    x, y, vx, vy = (torch.from_numpy(np.array(a, dtype=np.float32)).to(device) for a in (train_xyz, train_sdf, val_xyz, val_sdf))
+    x, y, vx, vy = (float_tensor(a, device) for a in (train_xyz, train_sdf, val_xyz, val_sdf))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-15, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg)
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
