@@ -1,13 +1,22 @@
-"""Benchmark the ground-truth SDF backends against the robust default (not a test).
+"""Ground truth on the reference meshes: the sign conventions side by side (not a test).
 
-For each mesh: load, clean and normalize as the pipeline does, sample points
-(half area-weighted surface samples + N(0, 0.01) noise, half uniform in the unit
-sphere, fixed seed), run every backend and compare it with `winding`: sign
-disagreement on near-surface and volume points, |distance| differences, speed.
-`igl_plain` is the previous default (igl.signed_distance with fast-winding-number
-sign), timed in the same run for the speed comparison.
+For each mesh (loaded, cleaned and normalized as the pipeline does) the same points are
+labelled by every method: half near the surface (area-weighted surface samples plus
+N(0, 0.01) noise), half uniform in the unit sphere, fixed seed.
 
-    PYTHONPATH=src python benchmarks/groundtruth_benchmark.py --methods winding,trimesh,pysdf --limit 10
+* `filled`, `solid`: the exact method under each sign convention (this project);
+* `previous`: the previous default, the winding number of the mesh as given (|w| > 1/2);
+* `visibility`: a point is inside when all of N rays from it hit the mesh (default 64,
+  evenly spread, fixed): the test the field's virtual-scan tools approximate;
+* `mesh_to_sdf`: the original assignment's tool (virtual depth scans), on the first
+  --scan-meshes meshes and --scan-points points only (slow; needs EGL);
+* optionally other backends (`--methods pysdf,trimesh`).
+
+It prints the speed of each (points per second, preparation included), the inside
+fraction of the volume points per mesh under each, where `filled` and the others
+disagree, and the meshes whose inside changed most against the previous default.
+
+    python benchmarks/groundtruth_benchmark.py [--limit 10] [--scan-meshes 10]
 """
 
 from __future__ import annotations
@@ -16,7 +25,6 @@ import argparse
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,53 +32,43 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from implicit3d import groundtruth as gt  # noqa: E402
+from implicit3d.groundtruth import GroundTruth, backend_unavailable  # noqa: E402
+from implicit3d.groundtruth.rays import Rays, sphere_directions  # noqa: E402
+from implicit3d.groundtruth.winding import unrepaired_sdf  # noqa: E402
 from implicit3d.mesh import MESH_EXTENSIONS, clean_mesh, load_mesh, normalize_mesh  # noqa: E402
 from implicit3d.sampling import sample_near_surface, sample_volume  # noqa: E402
 
-PLAIN = "igl_plain"
 NEAR_STD = 0.01
-SLOW = ("trimesh", "mesh_to_sdf")  # pure-Python proximity / 100 renders + KD-tree of ~5M scan points
-
-
-@dataclass
-class Run:
-    """One backend on one mesh."""
-
-    seconds: float
-    cpu: float
-    sdf: np.ndarray
-    counts: dict = field(default_factory=dict)
-    points: int = 0
+CORE = ("filled", "solid", "previous", "visibility")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meshes", type=Path, default=REPO / ".." / "shared" / "data" / "test_task_meshes")
-    parser.add_argument("--points", type=int, default=250_000, help="points per mesh, half near-surface")
-    choices = ", ".join(gt.METHODS + (PLAIN,))
-    parser.add_argument("--methods", default=",".join(gt.METHODS + (PLAIN,)), help=f"comma-separated subset of {choices}")
+    parser.add_argument("--points", type=int, default=250_000, help="points per mesh, half near the surface")
     parser.add_argument("--limit", type=int, default=None, help="only the first K meshes")
-    parser.add_argument(
-        "--slow-points", type=int, default=20_000, help=f"{' and '.join(SLOW)} run on this evenly spread subset"
-    )
+    parser.add_argument("--only", default=None, help="comma-separated mesh names (file stems)")
+    parser.add_argument("--visibility-rays", type=int, default=64)
+    parser.add_argument("--scan-meshes", type=int, default=0, help="mesh_to_sdf on the first K meshes (slow)")
+    parser.add_argument("--scan-points", type=int, default=20_000, help="mesh_to_sdf points per mesh (evenly spread)")
+    parser.add_argument("--methods", default="", help="extra backends to time and compare: pysdf, trimesh")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1, help="time winding this many times per mesh (median)")
     args = parser.parse_args(argv)
-    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in args.methods if m not in gt.METHODS + (PLAIN,)]
-    if unknown:
-        parser.error(f"unknown method(s) {', '.join(unknown)} (choose from {', '.join(gt.METHODS + (PLAIN,))})")
-    if gt.DEFAULT_METHOD not in args.methods:
-        args.methods.insert(0, gt.DEFAULT_METHOD)  # the reference everything is compared with
+    args.methods = [m for m in args.methods.split(",") if m]
+    for method in args.methods:
+        if method not in ("pysdf", "trimesh"):
+            parser.error(f"unknown extra method '{method}' (choose from pysdf, trimesh)")
     return args
 
 
-def mesh_files(folder: Path, limit: int | None) -> list[Path]:
+def mesh_files(folder: Path, limit: int | None, only: str | None) -> list[Path]:
     if not folder.is_dir():
         raise SystemExit(f"error: mesh folder {folder} not found (pass --meshes)")
     files = [p for p in folder.iterdir() if p.suffix.lower() in MESH_EXTENSIONS]
     files.sort(key=lambda p: (0, int(p.stem), "") if p.stem.isdigit() else (1, 0, p.stem))
+    if only:
+        wanted = only.split(",")
+        files = [p for p in files if p.stem in wanted]
     if not files:
         raise SystemExit(f"error: no mesh files in {folder}")
     return files[:limit]
@@ -84,193 +82,133 @@ def sample(mesh, count: int, seed: int) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(points, dtype=np.float64), near
 
 
-def subset(count: int, near: int, keep: int) -> np.ndarray:
-    """Evenly spaced indices, half from the near-surface block and half from the volume block."""
-    if keep >= count:
-        return np.arange(count)
-    near_part = np.linspace(0, near - 1, keep // 2).astype(int)
-    return np.concatenate([near_part, np.linspace(near, count - 1, keep - keep // 2).astype(int)])
+def visibility_inside(mesh, points: np.ndarray, rays: int) -> np.ndarray:
+    """Inside when every one of `rays` fixed directions hits the mesh."""
+    caster = Rays(mesh.vertices, mesh.faces)
+    inside = np.ones(len(points), dtype=bool)
+    for direction in sphere_directions(rays):
+        todo = np.flatnonzero(inside)
+        if not len(todo):
+            break
+        inside[todo[caster.escapes(points[todo], direction)]] = False
+    return inside
 
 
-def run_method(method: str, mesh, points: np.ndarray, repeat: int) -> Run:
-    times, cpus = [], []
-    for _ in range(repeat if method == gt.DEFAULT_METHOD else 1):
-        start, cpu = time.perf_counter(), time.process_time()
-        if method == PLAIN:
-            sdf = gt.igl_signed_distance(mesh, points)
-        else:
-            sdf = gt.compute_sdf(mesh, points, method)
-        times.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    counts = dict(gt._winding.last_counts) if method == gt.DEFAULT_METHOD else {}
-    return Run(float(np.median(times)), float(np.median(cpus)), sdf, counts)
+def timed(function, *args) -> tuple[np.ndarray, float]:
+    start = time.perf_counter()
+    value = function(*args)
+    return value, time.perf_counter() - start
 
 
-def compare(run: Run, reference: Run, near: int, limit: float) -> dict:
-    """Disagreement of `run` with the reference on one mesh; implausible values are counted apart."""
-    ok = np.isfinite(run.sdf) & (np.abs(run.sdf) <= limit)
-    flip = (run.sdf < 0) != (reference.sdf < 0)
-    is_near = np.arange(len(run.sdf)) < near
-    diff = np.abs(np.abs(run.sdf[ok]) - np.abs(reference.sdf[ok]))
-    return {
-        "bad": int((~ok).sum()),
-        "near_flip": int((flip & ok & is_near).sum()),
-        "near_n": int((ok & is_near).sum()),
-        "vol_flip": int((flip & ok & ~is_near).sum()),
-        "vol_n": int((ok & ~is_near).sum()),
-        "diff_max": float(diff.max()) if len(diff) else float("nan"),
-        "diff_median": float(np.median(diff)) if len(diff) else float("nan"),
-    }
-
-
-def benchmark(args: argparse.Namespace) -> tuple[dict, dict, list[str]]:
-    from tqdm import tqdm
-
-    files = mesh_files(args.meshes, args.limit)
-    methods = []
+def run_mesh(path: Path, args: argparse.Namespace, scan: bool) -> dict:
+    mesh, _ = normalize_mesh(clean_mesh(load_mesh(path), path))
+    points, near = sample(mesh, args.points, args.seed)
+    volume = slice(near, None)
+    row = {"mesh": path.stem, "faces": len(mesh.faces), "inside": {}, "seconds": {}, "points": {}}
+    outputs = {}
+    for sign in ("filled", "solid"):
+        truth_sdf, seconds = timed(lambda s=sign: GroundTruth(mesh, "exact", s).sdf(points))
+        outputs[sign], row["seconds"][sign] = truth_sdf < 0, seconds
+    previous, row["seconds"]["previous"] = timed(unrepaired_sdf, mesh, points)
+    outputs["previous"] = previous < 0
+    outputs["visibility"], row["seconds"]["visibility"] = timed(visibility_inside, mesh, points, args.visibility_rays)
+    for name in CORE:
+        row["points"][name] = len(points)
     for method in args.methods:
-        reason = gt.backend_unavailable(method) if method != PLAIN else None
-        if reason:
-            print(f"skipping {method}: {reason}", file=sys.stderr)
-        else:
-            methods.append(method)
-    results: dict = {m: {} for m in methods}  # method -> mesh -> (Run metadata, comparison)
-    flags: dict = {}
-    progress = tqdm(total=len(files) * len(methods), unit="run", file=sys.stderr)
-    for path in files:
-        mesh, _ = normalize_mesh(clean_mesh(load_mesh(path), path))
-        points, near = sample(mesh, args.points, args.seed)
-        limit = gt.max_distance(mesh, points)
-        reference = None
-        for method in methods:
-            progress.set_description(f"{path.stem}:{method}")
-            if method in SLOW:
-                keep = subset(len(points), near, args.slow_points)
-                run = run_method(method, mesh, points[keep], args.repeat)
-                sub_reference = Run(0.0, 0.0, reference.sdf[keep])
-                comparison = compare(run, sub_reference, int(np.sum(keep < near)), limit)
-                run.points = len(keep)
-            else:
-                run = run_method(method, mesh, points, args.repeat)
-                reference = reference or run
-                comparison = compare(run, reference, near, limit)
-                run.points = len(points)
-            results[method][path.stem] = (run, comparison)
-            run.sdf = None if method != gt.DEFAULT_METHOD else run.sdf  # keep memory flat
-            progress.update()
-        inside = float(np.mean(reference.sdf[near:] < 0))
-        flags[path.stem] = (inside, gt.inside_fraction_flag(inside))
-        reference.sdf = None
-    progress.close()
-    return results, flags, [p.stem for p in files]
+        sdf, row["seconds"][method] = timed(lambda m=method: GroundTruth(mesh, m).sdf(points))
+        outputs[method] = sdf < 0
+        row["points"][method] = len(points)
+    for name, inside in outputs.items():
+        row["inside"][name] = float(np.mean(inside[volume]))
+    row["filled_vs"] = {name: float(np.mean(outputs["filled"][volume] != inside[volume])) for name, inside in outputs.items() if name != "filled"}
+    row["near_filled_vs"] = {name: float(np.mean(outputs["filled"][:near] != inside[:near])) for name, inside in outputs.items() if name != "filled"}
+    if scan:
+        keep = np.concatenate([np.linspace(0, near - 1, args.scan_points // 2).astype(int), np.linspace(near, len(points) - 1, args.scan_points - args.scan_points // 2).astype(int)])
+        sdf, row["seconds"]["mesh_to_sdf"] = timed(lambda: GroundTruth(mesh, "mesh_to_sdf").sdf(points[keep]))
+        row["points"]["mesh_to_sdf"] = len(keep)
+        scan_volume = keep >= near
+        row["inside"]["mesh_to_sdf"] = float(np.mean(sdf[scan_volume] < 0))
+        row["filled_vs"]["mesh_to_sdf"] = float(np.mean((sdf[scan_volume] < 0) != outputs["filled"][keep[scan_volume]]))
+    return row
 
 
-def pct(count: int, total: int) -> str:
-    return f"{100.0 * count / total:.4f}" if total else "n/a"
+def pct(value: float) -> str:
+    return f"{100.0 * value:.2f}"
 
 
-def backend_table(results: dict, points: int) -> list[str]:
+def speed_table(rows: list[dict]) -> list[str]:
+    names = [n for n in rows[0]["seconds"]] + [n for n in ("mesh_to_sdf",) if any(n in r["seconds"] for r in rows) and n not in rows[0]["seconds"]]
     lines = [
-        "| method | meshes | points/s (median) | s/mesh median | s/mesh max | sign ≠ winding, near % "
-        "| sign ≠ winding, volume % | max abs(Δd) | median abs(Δd) | non-finite or huge |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| method | meshes | points/s (median) | s/mesh median | s/mesh max (mesh) | speed vs previous (median of per-mesh ratios) |",
+        "|---|---|---|---|---|---|",
     ]
-    for method, per_mesh in results.items():
-        runs = [r for r, _ in per_mesh.values()]
-        cmp = [c for _, c in per_mesh.values()]
-        seconds = np.array([r.seconds for r in runs])
-        rate = np.array([r.points for r in runs]) / seconds
-        near = pct(sum(c["near_flip"] for c in cmp), sum(c["near_n"] for c in cmp))
-        vol = pct(sum(c["vol_flip"] for c in cmp), sum(c["vol_n"] for c in cmp))
-        if method == gt.DEFAULT_METHOD:
-            near = vol = "(reference)"
-        slow = f" ({runs[0].points:,} pts)" if runs[0].points != points else ""
+    for name in names:
+        have = [r for r in rows if name in r["seconds"]]
+        seconds = np.array([r["seconds"][name] for r in have])
+        rate = np.array([r["points"][name] for r in have]) / seconds
+        worst = have[int(seconds.argmax())]["mesh"]
+        ratio = np.median([r["seconds"]["previous"] * r["points"][name] / (r["points"]["previous"] * r["seconds"][name]) for r in have])
+        points = "" if have[0]["points"][name] == have[0]["points"]["previous"] else f" ({have[0]['points'][name]:,} pts)"
         lines.append(
-            f"| {method}{slow} | {len(runs)} | {np.median(rate):,.0f} | {np.median(seconds):.2f} | {seconds.max():.2f} "
-            f"| {near} | {vol} | {max(c['diff_max'] for c in cmp):.2e} "
-            f"| {np.median([c['diff_median'] for c in cmp]):.2e} | {sum(c['bad'] for c in cmp)} |"
+            f"| {name}{points} | {len(have)} | {np.median(rate):,.0f} | {np.median(seconds):.2f} | {seconds.max():.2f} ({worst}) | {ratio:.2f}x |"
         )
     return lines
 
 
-def worst_table(results: dict, top: int = 5) -> list[str]:
-    lines = ["| method | meshes with most sign disagreement (mesh: near % / volume %) |", "|---|---|"]
-    for method, per_mesh in results.items():
-        if method == gt.DEFAULT_METHOD:
-            continue
-        cmp = {mesh: c for mesh, (_, c) in per_mesh.items()}
-        rate = {m: (c["near_flip"] + c["vol_flip"]) / max(c["near_n"] + c["vol_n"], 1) for m, c in cmp.items()}
-        worst = [m for m in sorted(rate, key=rate.get, reverse=True)[:top] if rate[m] > 0]
-        cells = ", ".join(
-            f"{m}: {pct(cmp[m]['near_flip'], cmp[m]['near_n'])} / {pct(cmp[m]['vol_flip'], cmp[m]['vol_n'])}" for m in worst
-        )
-        lines.append(f"| {method} | {cells or 'none'} |")
-    return lines
-
-
-def speed_table(results: dict) -> list[str]:
+def inside_table(rows: list[dict]) -> list[str]:
+    names = ["previous", "filled", "solid", "visibility"] + [n for n in rows[0]["inside"] if n not in CORE] + (
+        ["mesh_to_sdf"] if any("mesh_to_sdf" in r["inside"] for r in rows) and "mesh_to_sdf" not in rows[0]["inside"] else []
+    )
     lines = [
-        "| method | s/mesh median | s/mesh max (mesh) | meshes > 1 s / > 3 s | CPU s/mesh median | CPU s max "
-        "| speed-up vs igl_plain (median of per-mesh ratios) |",
-        "|---|---|---|---|---|---|---|",
+        "| mesh | " + " | ".join(f"inside % {n}" for n in names) + " | filled ≠ visibility, volume % | filled ≠ previous, near % |",
+        "|---|" + "---|" * (len(names) + 2),
     ]
-    plain = results.get(PLAIN)
-    for method in (gt.DEFAULT_METHOD, PLAIN):
-        if method not in results:
-            continue
-        per_mesh = results[method]
-        seconds = {m: r.seconds for m, (r, _) in per_mesh.items()}
-        cpu = np.array([r.cpu for r, _ in per_mesh.values()])
-        slowest = max(seconds, key=seconds.get)
-        ratio = "1"
-        if method != PLAIN and plain is not None:
-            ratio = f"{np.median([plain[m][0].seconds / s for m, s in seconds.items()]):.1f}x"
-        over = f"{sum(s > 1 for s in seconds.values())} / {sum(s > 3 for s in seconds.values())}"
+    for r in rows:
+        cells = [pct(r["inside"][n]) if n in r["inside"] else "" for n in names]
+        lines.append(f"| {r['mesh']} | " + " | ".join(cells) + f" | {pct(r['filled_vs']['visibility'])} | {pct(r['near_filled_vs']['previous'])} |")
+    mean = [pct(np.mean([r["inside"][n] for r in rows if n in r["inside"]])) for n in names]
+    lines.append("| mean | " + " | ".join(mean) + f" | {pct(np.mean([r['filled_vs']['visibility'] for r in rows]))} | {pct(np.mean([r['near_filled_vs']['previous'] for r in rows]))} |")
+    return lines
+
+
+def summary_lines(rows: list[dict]) -> list[str]:
+    lines = []
+    for name in [n for n in rows[0]["filled_vs"]] + (["mesh_to_sdf"] if any("mesh_to_sdf" in r["filled_vs"] for r in rows) and "mesh_to_sdf" not in rows[0]["filled_vs"] else []):
+        have = [r for r in rows if name in r["filled_vs"]]
+        diff = np.array([abs(r["inside"]["filled"] - r["inside"][name]) for r in have])
+        disagree = np.array([r["filled_vs"][name] for r in have])
         lines.append(
-            f"| {method} | {np.median(list(seconds.values())):.2f} | {seconds[slowest]:.2f} ({slowest}) | {over} "
-            f"| {np.median(cpu):.2f} | {cpu.max():.2f} | {ratio} |"
+            f"- filled vs {name} ({len(have)} meshes): inside fraction differs by {pct(diff.mean())} points on average "
+            f"(max {pct(diff.max())}, mesh {have[int(diff.argmax())]['mesh']}); volume points labelled differently: mean {pct(disagree.mean())} %"
         )
-    return lines
-
-
-def winding_paths(results: dict) -> list[str]:
-    counts = [r.counts for r, _ in results[gt.DEFAULT_METHOD].values() if r.counts]
-    if not counts:
-        return []
-    total = sum(c["direct"] + c["propagated"] for c in counts)
-    stages = sorted({k for c in counts for k in c if k.startswith("cpu_")})
-    cpu = ", ".join(f"{k[4:]} {np.median([c.get(k, 0.0) for c in counts]):.2f}" for k in stages)
-    return [
-        f"winding: w evaluated directly for {pct(sum(c['direct'] for c in counts), total)} % of points, "
-        f"propagated over surface-free regions for {pct(sum(c['propagated'] for c in counts), total)} % "
-        f"(+ {sum(c['representatives'] for c in counts):,} representatives); median CPU s per stage: {cpu}"
-    ]
-
-
-def flag_lines(flags: dict) -> list[str]:
-    fractions = np.array([f for f, _ in flags.values()])
-    lines = [
-        f"inside fraction of volume points: min {fractions.min():.2%}, median {np.median(fractions):.2%}, "
-        f"max {fractions.max():.2%}"
-    ]
-    lines += [f"- mesh {mesh}: {flag}" for mesh, (_, flag) in flags.items() if flag]
+    change = sorted(rows, key=lambda r: abs(r["inside"]["filled"] - r["inside"]["previous"]), reverse=True)[:5]
+    lines.append(
+        "- largest change of the inside fraction, previous -> filled: "
+        + ", ".join(f"{r['mesh']} ({pct(r['inside']['previous'])} -> {pct(r['inside']['filled'])} %)" for r in change)
+    )
     return lines
 
 
 def main(argv: list[str] | None = None) -> None:
+    from tqdm import tqdm
+
     args = parse_args(argv)
+    files = mesh_files(args.meshes, args.limit, args.only)
+    for method in args.methods + (["mesh_to_sdf"] if args.scan_meshes else []):
+        reason = backend_unavailable(method)
+        if reason:
+            raise SystemExit(f"error: {reason}")
     load_before = os.getloadavg()[0]
-    results, flags, meshes = benchmark(args)
+    rows = []
+    for index, path in enumerate(tqdm(files, unit="mesh", file=sys.stderr)):
+        rows.append(run_mesh(path, args, scan=index < args.scan_meshes))
     print(
-        f"\n## Ground-truth backends: {len(meshes)} meshes from {args.meshes.resolve()}, {args.points:,} points each "
+        f"\n## Ground truth: {len(rows)} meshes from {args.meshes.resolve()}, {args.points:,} points each "
         f"(half near-surface N(0, {NEAR_STD}), half uniform in the unit sphere), seed {args.seed}, "
-        f"{os.cpu_count()} CPUs, IGL_NUM_THREADS={os.environ.get('IGL_NUM_THREADS', 'unset')}, "
-        f"load average before/after {load_before:.1f}/{os.getloadavg()[0]:.1f} (other jobs share the CPUs)\n"
+        f"{os.cpu_count()} CPUs, load average before/after {load_before:.1f}/{os.getloadavg()[0]:.1f}\n"
     )
-    for lines in (backend_table(results, args.points), [""], worst_table(results), [""], speed_table(results)):
+    for lines in (speed_table(rows), [""], inside_table(rows), [""], summary_lines(rows)):
         print("\n".join(lines))
-    print()
-    print("\n".join(winding_paths(results) + flag_lines(flags)))
 
 
 if __name__ == "__main__":

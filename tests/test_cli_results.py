@@ -15,7 +15,7 @@ from implicit3d.metrics import occupancy_metrics
 from implicit3d.training import load_model
 
 SAMPLING = {
-    "method": "winding", "volume": "sphere", "seed": 0,
+    "method": "exact", "volume": "sphere", "seed": 0,
     "train": {"near_count": 3000, "near_std": [0.003, 0.01], "volume_count": 1500},
     "val": {"near_count": 300, "near_std": 0.01, "volume_count": 300},
     "test": {"near_count": 1500, "near_std": 0.01, "volume_count": 1500},

@@ -14,7 +14,7 @@ from implicit3d.io import read_json, read_points
 REPO = Path(__file__).resolve().parents[1]
 MESH = REPO / "data" / "sample_meshes" / "joint.ply"
 SAMPLING = {
-    "method": "winding", "volume": "sphere", "seed": 3,
+    "method": "exact", "volume": "sphere", "seed": 3,
     "train": {"near_count": 3000, "near_std": [0.003, 0.01], "volume_count": 1500},
     "val": {"near_count": 300, "near_std": 0.01, "volume_count": 300},
     "test": {"near_count": 1000, "near_std": 0.01, "volume_count": 1000},

@@ -18,6 +18,7 @@ from implicit3d.figures import (
     summary_html,
     summary_html_file,
 )
+from implicit3d.groundtruth import GroundTruth
 from implicit3d.reconstruct import reconstruct_mesh, write_mesh
 
 
@@ -51,7 +52,7 @@ def test_slice_points_lie_on_their_plane_in_image_order():
 
 def test_slices_of_a_sphere_model_match_a_sphere_mesh(tmp_path):
     mesh = trimesh.creation.icosphere(subdivisions=5, radius=0.6)
-    data = slice_data(Sphere(0.6), mesh, resolution=48)
+    data = slice_data(Sphere(0.6), GroundTruth(mesh), resolution=48)
     assert [d["plane"] for d in data] == list(PLANES)
     for d in data:
         assert d["truth"].shape == d["pred"].shape == (48, 48)

@@ -49,6 +49,7 @@ def test_summary_has_every_object_and_model(finished_run):
     ]
     assert ((rows.f1_near >= 0) & (rows.f1_near <= 1) & (rows.f1_volume >= 0) & (rows.f1_volume <= 1)).all()
     assert (rows.model_bytes > 0).all() and (rows.train_seconds > 0).all() and (rows.infer_points_per_s > 0).all()
+    assert (rows.gt_method == "exact").all() and (rows.gt_sign == "filled").all()  # the defaults, recorded
     # Even 150 steps of the hash grid separate inside from outside on these simple solids.
     assert (rows[rows.model == "hashgrid"].f1_volume > 0.8).all()
     means = table[table.object == "mean"].set_index("model")

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("mesh")
     p.add_argument("points", help=".npy file with an (N, 3) float array")
     p.add_argument("-o", "--output", required=True, help=".npy file for the (N,) SDF, negative inside")
-    p.add_argument("--method", default=None, help="ground-truth backend (default: winding)")
+    _add_truth_options(p)
     p.add_argument("--frame", choices=["normalized", "original"], default="normalized",
                    help="frame of POINTS and of the output distances (default: normalized)")
 
@@ -49,19 +49,37 @@ def _normalize(args) -> int:
     return 0
 
 
+def _add_truth_options(p) -> None:
+    from .groundtruth import DEFAULT_METHOD, DEFAULT_SEAL, DEFAULT_SIGN, METHODS, SIGNS
+
+    p.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD, help=f"ground-truth method (default: {DEFAULT_METHOD})")
+    p.add_argument("--sign", choices=SIGNS, default=DEFAULT_SIGN,
+                   help=f"sign convention of the exact method: filled (enclosed cavities inside) or solid (default: {DEFAULT_SIGN})")
+    p.add_argument("--seal", type=float, default=DEFAULT_SEAL,
+                   help=f"filled: openings narrower than this (normalized frame) count as closed (default: {DEFAULT_SEAL})")
+
+
+def _truth(mesh, args):
+    from .groundtruth import GroundTruth
+
+    try:
+        return GroundTruth(mesh, args.method, args.sign, args.seal)
+    except ValueError as exc:
+        raise Implicit3DError(str(exc)) from None
+
+
 def _sdf(args) -> int:
-    from .groundtruth import DEFAULT_METHOD, compute_sdf
     from .mesh import clean_mesh, load_mesh, normalize_mesh
 
     points = _load_points(args.points)
     mesh, transform = normalize_mesh(clean_mesh(load_mesh(args.mesh), args.mesh))
     if args.frame == "original":
         points = transform.to_normalized(points)
-    sdf = compute_sdf(mesh, points, args.method or DEFAULT_METHOD)
+    sdf = _truth(mesh, args).sdf(points)
     if args.frame == "original":
         sdf = sdf * transform.scale
     _save_npy(args.output, sdf)
-    print(f"{args.output}: {len(sdf)} values, {(sdf < 0).mean():.2%} inside")
+    print(f"{args.output}: {len(sdf)} values, {(sdf < 0).mean():.2%} inside ({args.method}, {args.sign} sign)")
     return 0
 
 
@@ -120,6 +138,7 @@ def _add_result_commands(sub) -> None:
     p.add_argument("--std", type=float, default=0.01, help="with a mesh: noise std of the near-surface points (default: 0.01)")
     p.add_argument("--volume", choices=["sphere", "cube"], default=None, help="sampled volume (default: the parquet's, else sphere)")
     p.add_argument("--seed", type=int, default=0, help="with a mesh: sampling seed (default: 0, as the pipeline's test split)")
+    _add_truth_options(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -166,18 +185,22 @@ def _evaluate(args) -> int:
 
     model = _load_trained(args.model, "cpu")
     if str(args.target).endswith(".parquet"):
+        from .groundtruth import GroundTruth
+
         test, meta = _read_samples(args.target)
         test = test[test["split"] == "test"]
         volume = args.volume or meta.get("sampling", {}).get("volume", "sphere")
-        truth = _load_normalized_mesh(args.mesh) if args.mesh else None
+        # Chamfer against the surface of the ground truth the samples were made with.
+        truth = GroundTruth.from_config(_load_normalized_mesh(args.mesh), meta.get("sampling", {})).surface if args.mesh else None
     else:
         from .groundtruth import compute_sdf_guarded
         from .sampling import SplitSpec, split_points, split_rng
 
-        truth = _load_normalized_mesh(args.target)
+        ground = _truth(_load_normalized_mesh(args.target), args)
+        truth = ground.surface
         volume = args.volume or "sphere"
         test = split_points(truth, SplitSpec(args.count, (args.std,), args.count), split_rng(args.seed, "test"), volume)
-        sdf, _ = compute_sdf_guarded(truth, test[["x", "y", "z"]].to_numpy(np.float64))
+        sdf, _ = compute_sdf_guarded(ground, test[["x", "y", "z"]].to_numpy(np.float64))
         test = test.assign(sdf=sdf.astype(np.float32))[np.isfinite(sdf)]
     if len(test) == 0:
         raise Implicit3DError(f"{args.target}: no test points")

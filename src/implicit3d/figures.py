@@ -20,7 +20,7 @@ import torch
 import trimesh
 
 from .evaluation import predict_numpy
-from .groundtruth import compute_sdf
+from .groundtruth import GroundTruth
 from .io import atomic_path, read_json
 from .reconstruct import domain_sdf
 
@@ -58,16 +58,17 @@ def sign_error_map(sdf_true: np.ndarray, sdf_pred: np.ndarray) -> np.ndarray:
     return np.select([truth & pred, ~truth & pred, truth & ~pred], [1, 2, 3], default=0).astype(np.int8)
 
 
-def slice_data(
-    model: torch.nn.Module, mesh: trimesh.Trimesh, resolution: int = 200, method: str = "winding"
-) -> list[dict]:
-    """Ground-truth and predicted SDF on the three axis-aligned planes through the origin."""
+def slice_data(model: torch.nn.Module | None, truth: GroundTruth, resolution: int = 200) -> list[dict]:
+    """Ground-truth and predicted SDF on the three axis-aligned planes through the origin
+    (prediction None without a model)."""
     planes = [slice_points(resolution, *p) for p in PLANES]
     points = np.concatenate(planes)
-    truth = compute_sdf(mesh, points, method).reshape(len(PLANES), resolution, resolution)
+    values = truth.sdf(points).reshape(len(PLANES), resolution, resolution)
+    if model is None:
+        return [{"plane": p, "truth": values[i], "pred": None, "points": planes[i]} for i, p in enumerate(PLANES)]
     pred = predict_numpy(model, points).astype(np.float64).reshape(len(PLANES), resolution, resolution)
     return [
-        {"plane": p, "truth": truth[i], "pred": pred[i], "points": planes[i]} for i, p in enumerate(PLANES)
+        {"plane": p, "truth": values[i], "pred": pred[i], "points": planes[i]} for i, p in enumerate(PLANES)
     ]
 
 
@@ -283,12 +284,14 @@ def slices_figure(
     resolution: int = 200,
     domain: str = "sphere",
     eval_in: str | None = None,
+    sampling: dict | None = None,
 ) -> None:
+    """The slices figure; the ground truth is the one `sampling` (the config section) defines."""
     from .mesh import load_normalized
     from .training import load_model
 
     model, _ = load_model(model_in)
-    data = slice_data(model, load_normalized(truth_in), resolution)
+    data = slice_data(model, GroundTruth.from_config(load_normalized(truth_in), sampling or {}), resolution)
     if eval_in:
         rec = read_json(eval_in)
         title += f"   F1 near {rec.get('f1_near', float('nan')):.4f}, volume {rec.get('f1_volume', float('nan')):.4f}"

@@ -150,8 +150,14 @@ def reconstruct_object(
     domain: str = "sphere",
     surface_points: int = 100_000,
     threads: int = 1,
+    sampling: dict | None = None,
 ) -> dict:
-    """Pipeline stage: reconstruct one object's surface, write it as PLY and its metrics as JSON."""
+    """Pipeline stage: reconstruct one object's surface, write it as PLY and its metrics as JSON.
+
+    The reconstruction is compared with the surface of the ground truth that `sampling`
+    (the config section) defines: under the `filled` sign the boundary of the filled
+    solid, which is what the model learns; without `sampling`, the whole mesh."""
+    from .groundtruth import GroundTruth
     from .mesh import load_normalized
     from .training import load_model
 
@@ -160,7 +166,10 @@ def reconstruct_object(
     start = time.perf_counter()
     mesh = reconstruct_mesh(model, resolution, domain)
     seconds = time.perf_counter() - start
-    metrics = surface_metrics(mesh, load_normalized(truth_in), surface_points)
+    truth = load_normalized(truth_in)
+    if sampling is not None:
+        truth = GroundTruth.from_config(truth, sampling).surface
+    metrics = surface_metrics(mesh, truth, surface_points)
     write_mesh(mesh_out, mesh)
     record = {
         "object": object_name,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import trimesh
 
-from .groundtruth import DEFAULT_METHOD, compute_sdf_guarded
+from .groundtruth import DEFAULT_METHOD, DEFAULT_SEAL, DEFAULT_SIGN, GroundTruth, compute_sdf_guarded
 
 SPLITS = ("train", "val", "test")
 VOLUMES = ("sphere", "cube")
@@ -34,6 +34,8 @@ class SamplingSpec:
     test: SplitSpec
     volume: str = "sphere"
     method: str = DEFAULT_METHOD
+    sign: str = DEFAULT_SIGN
+    seal: float = DEFAULT_SEAL
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -50,6 +52,8 @@ class SamplingSpec:
             test=split(cfg["test"]),
             volume=cfg.get("volume", "sphere"),
             method=cfg.get("method", DEFAULT_METHOD),
+            sign=cfg.get("sign", DEFAULT_SIGN),
+            seal=float(cfg.get("seal", DEFAULT_SEAL)),
             seed=int(cfg.get("seed", 0)),
         )
 
@@ -90,16 +94,25 @@ def split_points(mesh: trimesh.Trimesh, spec: SplitSpec, rng: np.random.Generato
     return pd.concat(parts, ignore_index=True)
 
 
-def sample_all(mesh: trimesh.Trimesh, spec: SamplingSpec) -> tuple[pd.DataFrame, dict]:
-    """All splits with ground-truth SDF; rows whose SDF could not be computed are dropped."""
+def ground_truth(mesh: trimesh.Trimesh, spec: SamplingSpec) -> GroundTruth:
+    return GroundTruth(mesh, spec.method, spec.sign, spec.seal)
+
+
+def sample_all(mesh: trimesh.Trimesh, spec: SamplingSpec, truth: GroundTruth | None = None) -> tuple[pd.DataFrame, dict]:
+    """All splits with ground-truth SDF; rows whose SDF could not be computed are dropped.
+
+    Near-surface points are drawn on the ground truth's surface: under the `filled` sign the
+    boundary of the filled solid, so walls inside enclosed cavities get none."""
+    truth = truth or ground_truth(mesh, spec)
+    surface = truth.surface
     frames = []
     for split in SPLITS:
-        frame = split_points(mesh, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
+        frame = split_points(surface, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
         frame.insert(5, "split", split)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
     points = frame[["x", "y", "z"]].to_numpy(np.float64)
-    sdf, stats = compute_sdf_guarded(mesh, points, spec.method)
+    sdf, stats = compute_sdf_guarded(truth, points)
     frame["sdf"] = sdf.astype(np.float32)
     frame = frame[np.isfinite(frame["sdf"])].reset_index(drop=True)
     for col in ("split", "kind"):

@@ -12,7 +12,7 @@ from . import __version__
 from .groundtruth import inside_fraction_flag
 from .io import atomic_path, read_json, read_points, write_json, write_points
 from .mesh import clean_mesh, decimate_mesh, load_mesh, load_normalized, mesh_digest, normalize_mesh
-from .sampling import SamplingSpec, sample_all
+from .sampling import SamplingSpec, ground_truth, sample_all
 
 # torch is imported inside the training and evaluation entry points only: the mesh
 # and sampling jobs then start ~1 s faster, which adds up over hundreds of jobs.
@@ -51,16 +51,21 @@ def sample(mesh_in: str, points_out: str, sampling_cfg: dict) -> dict:
     """Sample train/val/test points with ground-truth SDF and write them as Parquet."""
     spec = SamplingSpec.from_config(sampling_cfg)
     mesh = load_normalized(mesh_in)
-    frame, stats = sample_all(mesh, spec)
+    truth = ground_truth(mesh, spec)
+    frame, stats = sample_all(mesh, spec, truth)
     meta = {
         "sampling": sampling_cfg,
+        "ground_truth": truth.report(),  # method, sign, seal, and what the sign found
         "mesh_digest": mesh_digest(mesh),
         "gt_stats": stats,
         "implicit3d_version": __version__,
     }
     write_points(points_out, frame, meta)
     counts = frame.groupby(["split", "kind"], observed=True).size().to_dict()
-    log.info("sampled %s with %s: %s; guards %s", mesh_in, spec.method, counts, stats)
+    log.info(
+        "sampled %s with %s (%s sign): %s; guards %s; ground truth %s; seconds %s",
+        mesh_in, spec.method, spec.sign, counts, stats, meta["ground_truth"], {k: round(v, 2) for k, v in truth.seconds.items()},
+    )
     return meta
 
 
@@ -120,6 +125,14 @@ def train(points_in: str, model_out: str, info_out: str, model_cfg: dict, thread
     return info
 
 
+def gt_sign(meta: dict) -> str | None:
+    """The sign convention a samples file was made with (None for the comparison backends)."""
+    truth = meta.get("ground_truth")
+    if truth is not None:
+        return truth.get("sign")
+    return meta.get("sampling", {}).get("sign")
+
+
 def evaluate(model_in: str, info_in: str, points_in: str, out: str, object_name: str, model_name: str, threads: int = 1) -> dict:
     """Occupancy metrics on the held-out test split, plus size and speed figures."""
     import torch
@@ -144,7 +157,8 @@ def evaluate(model_in: str, info_in: str, points_in: str, out: str, object_name:
         "steps": info["steps"],
         "infer_points_per_s": throughput,
         "gt_method": meta["sampling"].get("method"),
-        "gt_flag": inside_fraction_flag(metrics.get("inside_fraction_volume", float("nan"))),
+        "gt_sign": gt_sign(meta),
+        "gt_flag": inside_fraction_flag(metrics.get("inside_fraction_volume", float("nan")), gt_sign(meta)),
         "device": info["device"],
     }
     write_json(out, record)

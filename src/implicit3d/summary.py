@@ -13,7 +13,7 @@ KEY_COLUMNS = ["object", "model", "f1_near", "f1_volume", "model_bytes", "train_
 EXTRA_COLUMNS = [
     "chamfer", "normal_consistency", "recon_note",
     "precision_near", "recall_near", "iou_near", "precision_volume", "recall_volume", "iou_volume",
-    "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_flag", "device",
+    "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_sign", "gt_flag", "device",
 ]  # fmt: skip
 
 
@@ -46,7 +46,7 @@ def write_summary(frame: pd.DataFrame, out_csv: str | os.PathLike, out_parquet: 
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(out_parquet) as tmp:
-        table.astype({c: "string" for c in ("gt_flag", "gt_method", "device", "recon_note")}).to_parquet(tmp, index=False)
+        table.astype({c: "string" for c in ("gt_flag", "gt_method", "gt_sign", "device", "recon_note")}).to_parquet(tmp, index=False)
     with atomic_path(out_md) as tmp:
         Path(tmp).write_text(to_markdown(table) + "\n")
 

@@ -9,6 +9,7 @@ rule reconstruct:
         resolution=config["reconstruct"]["resolution"],
         surface_points=config["reconstruct"]["surface_points"],
         domain=config["sampling"]["volume"],
+        sampling=config["sampling"],  # the ground truth's surface is what reconstructions are compared with
     log:
         "results/logs/reconstruct/{model}/{tag}/{object}.log",
     threads: config["threads"]["reconstruct"]

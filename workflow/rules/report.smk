@@ -26,6 +26,7 @@ rule figures:
     params:
         slice_resolution=config["figures"]["slice_resolution"],
         domain=config["sampling"]["volume"],
+        sampling=config["sampling"],  # the slices' ground truth
         render_faces=config["figures"]["render_faces"],
         up=config["figures"]["up_axis"],
     log:

@@ -13,6 +13,7 @@ with stage_log(snakemake.log[0], "figures"):
         resolution=snakemake.params.slice_resolution,
         domain=snakemake.params.domain,
         eval_in=snakemake.input.evaluation,
+        sampling=dict(snakemake.params.sampling),
     )
     render_figure(
         snakemake.input.mesh,

@@ -15,4 +15,5 @@ with stage_log(snakemake.log[0], "reconstruct"):
         domain=snakemake.params.domain,
         surface_points=snakemake.params.surface_points,
         threads=snakemake.threads,
+        sampling=dict(snakemake.params.sampling),
     )

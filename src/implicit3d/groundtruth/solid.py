@@ -1,0 +1,38 @@
+"""The `solid` sign: the material as modelled.
+
+Thin walls stay thin and enclosed cavities are outside. Inside is where two tests agree:
+
+* the generalized winding number of the mesh after orientation repair (see `orientation`)
+  exceeds 1/2: overlapping parts add up (their union is inside), a cavity's inward-facing
+  wall subtracts, and holes narrower than the seal only blur w near them;
+* the point is inside the filled solid (see `filled`): material is never reachable from
+  outside, so this only removes what the winding number alone would invent, the inside of
+  open containers made of zero-thickness sheets (w is 5/6 in an open box).
+
+A mesh made only of zero-thickness sheets therefore has no material, and the pipeline's
+`gt_flag` says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .distance import Closest, Surface
+from .filled import FilledSign
+from .orientation import orient
+from .rays import Rays
+from .winding import WindingNumber
+
+
+class SolidSign:
+    def __init__(self, surface: Surface, rays: Rays, filled: FilledSign):
+        self.filled = filled
+        self.orientation = orient(surface.vertices, surface.faces, rays)
+        self.winding = WindingNumber(surface.vertices, self.orientation.faces)
+
+    def inside(self, points: np.ndarray, closest: Closest) -> np.ndarray:
+        inside = self.filled.inside(points, closest)
+        candidates = np.flatnonzero(inside)
+        if len(candidates):
+            inside[candidates] = self.winding.at(points[candidates], closest.distance[candidates]) > 0.5
+        return inside

@@ -1,0 +1,91 @@
+"""The `filled` sign: the seal, see-through spaces, and the boundary of the filled solid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+
+import shapes
+from implicit3d.groundtruth import GroundTruth
+from implicit3d.sampling import SamplingSpec, SplitSpec, sample_all
+from test_gt_conventions import cracked_box
+
+OUTER, INNER = (1.2, 1.0, 0.8), (1.1, 0.9, 0.7)
+
+
+def double_walled_box() -> trimesh.Trimesh:
+    return trimesh.util.concatenate([shapes.box(OUTER), shapes.inward(shapes.box(INNER))])
+
+
+def test_seal_decides_whether_a_crack_is_closed():
+    interior = shapes.in_box(np.random.default_rng(0).uniform(-0.4, 0.4, (3000, 3)), (0.8, 0.6, 0.6))
+    points = np.random.default_rng(0).uniform(-0.4, 0.4, (3000, 3))[interior]
+    box = cracked_box(crack=0.06)
+    assert (GroundTruth(box, seal=0.1).sdf(points) < 0).all()  # 0.06 < seal: closed
+    assert (GroundTruth(box, seal=0.04).sdf(points) > 0).all()  # 0.06 > seal: an opening
+
+
+def test_cavity_walls_are_not_part_of_the_filled_solid():
+    truth = GroundTruth(double_walled_box())
+    outer_faces = 12
+    assert truth.report()["surface_faces"] == outer_faces
+    assert np.array_equal(truth.convention.boundary_faces, np.arange(24) < outer_faces)
+    # An inside point measures to the outer wall, not to the nearer cavity wall.
+    point = np.array([[0.0, 0.0, 0.3]])  # 0.05 below the inner top, 0.1 below the outer top
+    assert truth.sdf(point)[0] == pytest.approx(-0.1)
+    # Near-surface samples are drawn on the outer box only.
+    spec = SamplingSpec(train=SplitSpec(4000, (0.005,), 0), val=SplitSpec(10, (0.005,), 0), test=SplitSpec(10, (0.005,), 0))
+    frame, _ = sample_all(double_walled_box(), spec, truth)
+    near = frame[["x", "y", "z"]].to_numpy(np.float64)
+    by_inner = shapes.in_box(near, INNER, margin=-0.02) & ~shapes.in_box(near, INNER, margin=0.02)
+    assert not by_inner.any()
+    # Samples near a cavity wall would lie 0.05 or more inside the filled solid's boundary.
+    assert np.abs(frame["sdf"]).max() < 0.04
+
+
+def wheel(spokes: int = 24) -> trimesh.Trimesh:
+    """Hub, rim and thin spokes in the plane z = 0: the gaps near the hub are narrower than the seal."""
+    parts = [trimesh.creation.cylinder(radius=0.1, height=0.06, sections=48), trimesh.creation.torus(0.7, 0.03)]
+    for k in range(spokes):
+        spoke = shapes.box((0.62, 0.015, 0.015), (0.4, 0.0, 0.0))
+        spoke.apply_transform(trimesh.transformations.rotation_matrix(2 * np.pi * k / spokes, (0, 0, 1)))
+        parts.append(spoke)
+    return trimesh.util.concatenate(parts)
+
+
+def test_narrow_gaps_seen_from_outside_stay_outside():
+    # Between the spokes near the hub: gaps of about 0.03, sealed for paths, but open to the sky.
+    angle = (np.arange(24) + 0.5) * 2 * np.pi / 24
+    points = np.column_stack([0.18 * np.cos(angle), 0.18 * np.sin(angle), np.zeros(24)])
+    assert (GroundTruth(wheel()).sdf(points) > 0).all()
+
+
+def cage(bars: int = 12, size: float = 1.0, bar: float = 0.02) -> trimesh.Trimesh:
+    """A cube cage of thin bars spaced below the seal: its inside is a sealed cavity, yet see-through."""
+    parts = []
+    ticks = np.linspace(-size / 2, size / 2, bars)
+    for axis in range(3):
+        u, v = [k for k in range(3) if k != axis]
+        for a in ticks:
+            for b in (ticks[0], ticks[-1]):
+                for first, second in ((a, b), (b, a)):
+                    center = np.zeros(3)
+                    center[u], center[v] = first, second
+                    extents = np.full(3, bar)
+                    extents[axis] = size
+                    parts.append(shapes.box(extents, center))
+    return trimesh.util.concatenate(parts)
+
+
+def test_see_through_cavity_is_outside():
+    mesh = cage()
+    truth = GroundTruth(mesh)
+    assert truth.report()["see_through_cavities"] >= 1  # the grid seals the cage, the rays see through it
+    inside_cage = np.random.default_rng(3).uniform(-0.3, 0.3, (500, 3))
+    assert (truth.sdf(inside_cage) > 0).all()
+
+
+def test_seal_too_small_for_the_grid_says_so():
+    with pytest.raises(ValueError, match=r"seal 0\.001 is too small .* use a seal above"):
+        GroundTruth(shapes.box((1.6, 1.6, 1.6)), seal=0.001)
