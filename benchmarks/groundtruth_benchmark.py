@@ -17,6 +17,11 @@ fraction of the volume points per mesh under each, where `filled` and the others
 disagree, and the meshes whose inside changed most against the previous default.
 
     python benchmarks/groundtruth_benchmark.py [--limit 10] [--scan-meshes 10]
+
+With --seals it instead measures how the choice of `seal` changes `filled` against the
+visibility test, for each seal listed (how the default was chosen):
+
+    python benchmarks/groundtruth_benchmark.py --seals 0.02,0.04,0.06,0.08,0.1,0.12
 """
 
 from __future__ import annotations
@@ -53,7 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scan-points", type=int, default=20_000, help="mesh_to_sdf points per mesh (evenly spread)")
     parser.add_argument("--methods", default="", help="extra backends to time and compare: pysdf, trimesh")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seals", default="", help="comma-separated seals: compare filled under each with the visibility test")
     args = parser.parse_args(argv)
+    args.seals = [float(s) for s in args.seals.split(",") if s]
     args.methods = [m for m in args.methods.split(",") if m]
     for method in args.methods:
         if method not in ("pysdf", "trimesh"):
@@ -189,11 +196,43 @@ def summary_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def seal_sweep(files: list[Path], args: argparse.Namespace) -> list[str]:
+    """Per seal: how far filled's inside fraction of the volume points is from the visibility test's."""
+    from tqdm import tqdm
+
+    rows = []
+    for path in tqdm(files, unit="mesh", file=sys.stderr):
+        mesh, _ = normalize_mesh(clean_mesh(load_mesh(path), path))
+        points, near = sample(mesh, args.points, args.seed)
+        volume = points[near:]
+        seen = visibility_inside(mesh, volume, args.visibility_rays)
+        filled = {seal: GroundTruth(mesh, "exact", "filled", seal).sdf(volume) < 0 for seal in args.seals}
+        rows.append((path.stem, float(seen.mean()), {s: (float(f.mean()), float(np.mean(f != seen))) for s, f in filled.items()}))
+    lines = [
+        "| seal | mean abs(inside filled - inside visibility), points | volume points labelled differently, mean % | meshes within 0.5 points |",
+        "|---|---|---|---|",
+    ]
+    for seal in args.seals:
+        gap = np.array([abs(r[2][seal][0] - r[1]) for r in rows])
+        differ = np.array([r[2][seal][1] for r in rows])
+        lines.append(f"| {seal:g} | {pct(gap.mean())} | {pct(differ.mean())} | {int(np.sum(gap <= 0.005))} of {len(rows)} |")
+    lines += ["", "| mesh | inside % visibility | " + " | ".join(f"filled, seal {s:g}" for s in args.seals) + " |", "|---|---|" + "---|" * len(args.seals)]
+    for name, seen, per_seal in rows:
+        values = [per_seal[s][0] for s in args.seals]
+        if max(values) - min(values) > 0.002:  # only the meshes the seal changes
+            lines.append(f"| {name} | {pct(seen)} | " + " | ".join(pct(v) for v in values) + " |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     from tqdm import tqdm
 
     args = parse_args(argv)
     files = mesh_files(args.meshes, args.limit, args.only)
+    if args.seals:
+        print(f"\n## filled under each seal vs a {args.visibility_rays}-ray visibility test: {len(files)} meshes, {args.points // 2:,} volume points each\n")
+        print("\n".join(seal_sweep(files, args)))
+        return
     for method in args.methods + (["mesh_to_sdf"] if args.scan_meshes else []):
         reason = backend_unavailable(method)
         if reason:

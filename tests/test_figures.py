@@ -10,6 +10,7 @@ from implicit3d.figures import (
     cluster_decimate,
     collection_figures,
     plot_render,
+    plot_sign_conventions,
     plot_slices,
     render_figure,
     sign_error_map,
@@ -111,3 +112,13 @@ def test_summary_html_is_an_escaped_table(tmp_path):
     assert "<td>50,000</td>" in text and "<td>0.0100</td>" in text
     html = summary_html(pd.DataFrame([{"object": "x", "chamfer": float("nan")}]))
     assert "<td></td>" in html  # NaN shows as an empty cell
+
+
+def test_sign_conventions_figure_shows_what_filled_adds(tmp_path):
+    outer, inner = trimesh.creation.box(extents=(1.2, 1.0, 0.8)), trimesh.creation.box(extents=(1.1, 0.9, 0.7))
+    inner.invert()
+    mesh = trimesh.util.concatenate([outer, inner])  # a double-walled closed box
+    fraction = plot_sign_conventions(mesh, tmp_path / "c.png", "double box", resolution=60)
+    assert fraction["filled"] > 3 * fraction["solid"] > 0  # the cavity is inside only under filled
+    h, w, _ = _png_shape(tmp_path / "c.png")
+    assert h > 500 and w > 500

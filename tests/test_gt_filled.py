@@ -89,3 +89,21 @@ def test_see_through_cavity_is_outside():
 def test_seal_too_small_for_the_grid_says_so():
     with pytest.raises(ValueError, match=r"seal 0\.001 is too small .* use a seal above"):
         GroundTruth(shapes.box((1.6, 1.6, 1.6)), seal=0.001)
+
+
+def test_cli_sdf_takes_the_sign_convention(tmp_path, capsys):
+    from implicit3d.cli import main
+
+    mesh_path, points_path = tmp_path / "double.obj", tmp_path / "points.npy"
+    double_walled_box().export(mesh_path)
+    np.save(points_path, np.array([[0.0, 0.0, 0.0], [0.575, 0.0, 0.0], [0.9, 0.0, 0.0]]))  # cavity, wall, outside
+    signs = {}
+    for sign in ("filled", "solid"):
+        out = tmp_path / f"{sign}.npy"
+        assert main(["sdf", str(mesh_path), str(points_path), "-o", str(out), "--sign", sign, "--frame", "original"]) == 0
+        assert f"{sign} sign" in capsys.readouterr().out
+        signs[sign] = np.load(out) < 0
+    assert signs["filled"].tolist() == [True, True, False]
+    assert signs["solid"].tolist() == [False, True, False]
+    assert main(["sdf", str(mesh_path), str(points_path), "-o", str(tmp_path / "x.npy"), "--seal", "0.0001"]) == 1
+    assert "seal 0.0001 is too small" in capsys.readouterr().err

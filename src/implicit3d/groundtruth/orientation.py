@@ -10,13 +10,15 @@ manifold edges (vertices merged by position):
 2. Each face is seen from outside by rays (as in Takayama et al., "A simple method for
    correcting facet orientations in polygon meshes based on ray casting", JCGT 2014):
    rays leave probe points just off both of its sides, and the side from which clearly
-   more rays escape to infinity should be its front. Two candidate repairs follow:
-   whole patches turn by the area-weighted vote of their faces, or every clearly seen
-   face turns by its own vote (the rest by their patch's). The first keeps a patch's
-   own consistency; the second fixes patches whose manifold edges join parts the wrong
-   way (a chair whose faces point both ways). The repair kept is the one whose winding
-   number is closer to an integer at sample points: a right orientation gives a w of
-   clean 0s and 1s, a wrong one fractions.
+   more rays escape to infinity should be its front. Four candidates follow: whole
+   patches turn by the area-weighted vote of their faces; every clearly seen face turns
+   by its own vote (the rest by their patch's); the faces stay as given but for those
+   clearly seen the other way round; or all stay as given. The first keeps a patch's own
+   consistency; the second fixes patches whose manifold edges join parts the wrong way
+   (a chair whose faces point both ways); the last two keep a good mesh whose many
+   holes mislead steps 1 and 2. The one kept is the one whose winding number is closest
+   to an integer at sample points: a right orientation gives a w of clean 0s and 1s, a
+   wrong one fractions.
 3. A closed patch seen from neither side (enclosed by other parts) is a cavity wall or a
    part inside a cavity. Its nesting depth decides: the other parts' winding number at
    the patch is the number of shells around it, and a patch inside an odd number of
@@ -65,22 +67,25 @@ def orient(vertices: np.ndarray, faces: np.ndarray, rays: Rays) -> Orientation:
         return Orientation(faces.copy(), 0, 0, 0)
     patch, flips = _consistent_flips(geometric_ids(vertices)[1][faces])
     patches = int(patch.max()) + 1
-    faces_now = np.where(flips[:, None], faces[:, ::-1], faces)
-    front, back, area = _face_escapes(vertices, faces_now, rays)
+    consistent = np.where(flips[:, None], faces[:, ::-1], faces)
+    front, back, area = _face_escapes(vertices, consistent, rays)
     total = front + back
     decisive = (total >= DECISIVE_RAYS) & (np.abs(front - back) >= DECISIVE_SHARE * total)
     wants = back > front
     weight = np.bincount(patch[decisive], weights=area[decisive], minlength=patches)
     votes = np.bincount(patch[decisive], weights=area[decisive] * wants[decisive], minlength=patches)
     by_patch = (votes > 0.5 * weight)[patch]
-    by_face = np.where(decisive, wants, by_patch)
-    if np.array_equal(by_patch, by_face):
-        turn = by_patch
+    # Candidate repairs, as flips of the faces given: whole patches, faces on their own, the
+    # faces as given but for those clearly seen the other way round, and the faces as given.
+    keep = np.zeros(len(faces), dtype=bool)
+    candidates = [flips ^ by_patch, flips ^ np.where(decisive, wants, by_patch), np.where(decisive, flips ^ wants, False), keep]
+    if all(np.array_equal(c, candidates[0]) for c in candidates[1:]):
+        turn = candidates[0]
     else:
-        judge = _judge_points(vertices, faces_now, area)
-        fractional = [_fractional(vertices, np.where(t[:, None], faces_now[:, ::-1], faces_now), judge) for t in (by_patch, by_face)]
-        turn = by_face if fractional[1] <= fractional[0] else by_patch
-    faces_now = np.where(turn[:, None], faces_now[:, ::-1], faces_now)
+        judge = _judge_points(vertices, faces, area)
+        fractional = [_fractional(vertices, np.where(c[:, None], faces[:, ::-1], faces), judge) for c in candidates]
+        turn = candidates[int(np.argmin(fractional))]
+    faces_now = np.where(turn[:, None], faces[:, ::-1], faces)
     enclosed = np.bincount(patch, weights=total, minlength=patches) == 0
     turn_enclosed = _nesting_turns(vertices, faces_now, patch, patches, enclosed)
     faces_now = np.where(turn_enclosed[patch][:, None], faces_now[:, ::-1], faces_now)

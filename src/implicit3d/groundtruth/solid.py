@@ -4,10 +4,12 @@ Thin walls stay thin and enclosed cavities are outside. Inside is where two test
 
 * the generalized winding number of the mesh after orientation repair (see `orientation`)
   exceeds 1/2: overlapping parts add up (their union is inside), a cavity's inward-facing
-  wall subtracts, and holes narrower than the seal only blur w near them;
-* the point is inside the filled solid (see `filled`): material is never reachable from
-  outside, so this only removes what the winding number alone would invent, the inside of
-  open containers made of zero-thickness sheets (w is 5/6 in an open box).
+  wall subtracts, and holes only blur w near them;
+* the point is not in open space: not within the clearance of a grid node the flood fill
+  of `filled` reaches from outside. Material is never such space, so this only removes what
+  the winding number alone would invent, the inside of open containers made of
+  zero-thickness sheets (w is 5/6 in an open box). Thin material behind a hole wider than
+  the seal stays material: no clear node is that close to it.
 
 A mesh made only of zero-thickness sheets therefore has no material, and the pipeline's
 `gt_flag` says so.
@@ -21,6 +23,7 @@ from .distance import Closest, Surface
 from .filled import FilledSign
 from .orientation import orient
 from .rays import Rays
+from .seal_grid import OUTSIDE
 from .winding import WindingNumber
 
 
@@ -31,8 +34,4 @@ class SolidSign:
         self.winding = WindingNumber(surface.vertices, self.orientation.faces)
 
     def inside(self, points: np.ndarray, closest: Closest) -> np.ndarray:
-        inside = self.filled.inside(points, closest)
-        candidates = np.flatnonzero(inside)
-        if len(candidates):
-            inside[candidates] = self.winding.at(points[candidates], closest.distance[candidates]) > 0.5
-        return inside
+        return (self.winding.at(points, closest.distance) > 0.5) & (self.filled.grid.link(points) != OUTSIDE)
