@@ -154,10 +154,11 @@ def speed_table(rows: list[dict]) -> list[str]:
         seconds = np.array([r["seconds"][name] for r in have])
         rate = np.array([r["points"][name] for r in have]) / seconds
         worst = have[int(seconds.argmax())]["mesh"]
+        # Per point: a method run on fewer points is compared at equal work.
         ratio = np.median([r["seconds"]["previous"] * r["points"][name] / (r["points"]["previous"] * r["seconds"][name]) for r in have])
         points = "" if have[0]["points"][name] == have[0]["points"]["previous"] else f" ({have[0]['points'][name]:,} pts)"
         lines.append(
-            f"| {name}{points} | {len(have)} | {np.median(rate):,.0f} | {np.median(seconds):.2f} | {seconds.max():.2f} ({worst}) | {ratio:.2f}x |"
+            f"| {name}{points} | {len(have)} | {np.median(rate):,.0f} | {np.median(seconds):.2f} | {seconds.max():.2f} ({worst}) | {ratio:.3g}x |"
         )
     return lines
 

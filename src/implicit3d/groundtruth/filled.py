@@ -63,7 +63,7 @@ class FilledSign:
         self.proper = length > 0  # zero-area faces have no sides
         self.normal = np.divide(normal, length[:, None], out=np.zeros_like(normal), where=self.proper[:, None])
         self.center = tri.mean(axis=1)
-        self.side_label = self._label_sides()  # (faces, 2): front, back
+        self.side_label, self.side_depth = self._label_sides()  # (faces, 2): front, back
         self.boundary_faces = np.any(self.side_label == OUTSIDE, axis=1)
         self._boundary_surface: Surface | None = None
 
@@ -135,7 +135,9 @@ class FilledSign:
 
     def _face_side_label(self, points: np.ndarray, face: np.ndarray, foot: np.ndarray) -> np.ndarray:
         """Rule 2: the label of the face side a point lies on, where its foot is inside the
-        face and within the clearance of the face's centroid; UNLINKED elsewhere."""
+        face and within the clearance of the face's centroid, and it is nearer to the face
+        than what the normal meets first on that side (past a thin wall's far side lies
+        other space); UNLINKED elsewhere."""
         out = np.full(len(points), UNLINKED, dtype=np.int32)
         found = face >= 0
         found[found] = self.proper[face[found]]
@@ -145,8 +147,8 @@ class FilledSign:
         along = np.einsum("ij,ij->i", offset, self.normal[f])
         length = np.linalg.norm(offset, axis=1)
         centered = np.einsum("ij,ij->i", foot[rows] - self.center[f], foot[rows] - self.center[f]) < self.grid.clearance**2
-        usable = (length > 0) & (np.abs(along) >= FOOT_COSINE * length) & centered
         side = np.where(along > 0, 0, 1)
+        usable = (length > 0) & (np.abs(along) >= FOOT_COSINE * length) & centered & (length < self.side_depth[f, side])
         out[rows[usable]] = self.side_label[f[usable], side[usable]]
         return out
 
@@ -174,13 +176,16 @@ class FilledSign:
             todo = live[~linked]
         return out
 
-    def _label_sides(self) -> np.ndarray:
-        """Region of a probe just off each face's centroid, front and back (or TRAPPED)."""
+    def _label_sides(self) -> tuple[np.ndarray, np.ndarray]:
+        """Region of a probe just off each face's centroid, front and back (or TRAPPED), and
+        how far the normal goes on that side before it meets a surface."""
         labels = np.full((len(self.center), 2), UNLINKED, dtype=np.int32)
+        depth = np.zeros((len(self.center), 2))
         index = np.flatnonzero(self.proper)
         for column, side in ((0, 1.0), (1, -1.0)):
             facing = side * self.normal[index]
             probes = self.center[index] + PROBE_OFFSET * facing
             closest = Closest(np.full(len(index), PROBE_OFFSET), index, self.center[index])
             labels[index, column] = self.link(probes, closest, inherit=False, facing=facing)
-        return labels
+            depth[index, column] = PROBE_OFFSET + self.rays.first_hit(probes, facing)
+        return labels, depth
