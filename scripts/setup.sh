@@ -22,6 +22,6 @@ $PIP install torch==2.13.0
 $PIP install -e ".[workflow,test]"
 if [ -d /usr/include/eigen3 ]; then
   CPATH=/usr/include/eigen3${CPATH:+:$CPATH} $PIP install -e ".[backends]" \
-    || echo "setup: optional ground-truth backends (pysdf, mesh-to-sdf) failed to install; the default 'winding' backend works without them"
+    || echo "setup: optional ground-truth backends (pysdf, mesh-to-sdf) failed to install; the default 'exact' method works without them"
 fi
 echo "setup: done ($VENV)"

@@ -1,4 +1,4 @@
-"""Exact point-to-triangle distance: the vectorized closest point and both search engines."""
+"""Exact point-to-triangle distance: the vectorized closest point and the search."""
 
 from __future__ import annotations
 
@@ -37,13 +37,12 @@ def test_closest_point_in_every_region_and_on_degenerate_triangles():
     np.testing.assert_allclose(np.linalg.norm(p - got, axis=1), np.linalg.norm(p - want, axis=1), atol=0.02)
 
 
-@pytest.mark.parametrize("engine", ["fcpw", "igl"])
-def test_engines_agree_with_libigl(engine):
+def test_distances_agree_with_libigl():
     import igl
 
     mesh = trimesh.creation.torus(0.6, 0.2)
     points = np.random.default_rng(1).uniform(-1.0, 1.0, size=(5000, 3))
-    found = Surface(mesh.vertices, mesh.faces, engine).closest(points)
+    found = Surface(mesh.vertices, mesh.faces).closest(points)
     reference = np.sqrt(igl.point_mesh_squared_distance(points, np.asarray(mesh.vertices), np.asarray(mesh.faces))[0])
     np.testing.assert_allclose(found.distance, reference, rtol=2e-6, atol=1e-9)
     np.testing.assert_allclose(np.linalg.norm(points - found.point, axis=1), found.distance, atol=1e-12)

@@ -170,7 +170,7 @@ class BatchSampler:
         self.count, self.gen, self.fraction = count, gen, near_fraction
         self.near = self.far = None
         if near_mask is not None and 0 < near_fraction < 1:
-            mask = torch.as_tensor(np.asarray(near_mask, dtype=bool))
+            mask = torch.from_numpy(np.array(near_mask, dtype=bool))  # a copy: Parquet columns are read-only
             near, far = torch.nonzero(mask).squeeze(1), torch.nonzero(~mask).squeeze(1)
             if len(near) and len(far):
                 self.near, self.far = near, far

@@ -6,7 +6,7 @@ given (the normalized frame in the pipeline). One job per module:
 | module | job |
 |---|---|
 | `truth` | `GroundTruth` per mesh: method and sign dispatch, guards |
-| `distance` | exact point-to-triangle distance (fcpw, libigl fallback) |
+| `distance` | exact point-to-triangle distance (libigl AABB tree) |
 | `rays` | first-hit ray casts (Embree) |
 | `seal_grid` | the grid flood fill that finds enclosed cavities |
 | `filled` | the `filled` sign and the boundary of the filled solid |

@@ -130,7 +130,7 @@ class FilledSign:
 
     def _boundary(self) -> Surface:
         if self._boundary_surface is None:
-            self._boundary_surface = Surface(self.surface.vertices, self.surface.faces[self.boundary_faces], self.surface.engine)
+            self._boundary_surface = Surface(self.surface.vertices, self.surface.faces[self.boundary_faces])
         return self._boundary_surface
 
     def _face_side_label(self, points: np.ndarray, face: np.ndarray, foot: np.ndarray) -> np.ndarray:
