@@ -248,7 +248,13 @@ def split_long_edges(vertices: np.ndarray, faces: np.ndarray, max_edge: float) -
     The pieces cover exactly the same points with the same orientation, so distances
     and winding numbers are unchanged (T-junctions do not matter to either).
     """
-    done, todo = [], faces
+    vertices, faces, _ = split_long_edges_with_parents(vertices, faces, max_edge)
+    return vertices, faces
+
+
+def split_long_edges_with_parents(vertices: np.ndarray, faces: np.ndarray, max_edge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`split_long_edges`, plus the index of the original face each piece comes from."""
+    done, done_parent, todo, parent = [], [], faces, np.arange(len(faces))
     for _ in range(64):  # each pass halves the longest edges; 64 passes is far beyond need
         tri = vertices[todo]
         edge = np.stack([tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 1], tri[:, 0] - tri[:, 2]], axis=1)
@@ -256,15 +262,17 @@ def split_long_edges(vertices: np.ndarray, faces: np.ndarray, max_edge: float) -
         k = length2.argmax(axis=1)
         long = length2[np.arange(len(todo)), k] > max_edge * max_edge
         done.append(todo[~long])
+        done_parent.append(parent[~long])
         if not long.any():
             break
-        f, k = todo[long], k[long]
+        f, k, parent = todo[long], k[long], parent[long]
         rows = np.arange(len(f))
         a, b, c = f[rows, k], f[rows, (k + 1) % 3], f[rows, (k + 2) % 3]
         mid = len(vertices) + rows
         vertices = np.vstack([vertices, 0.5 * (vertices[a] + vertices[b])])
         todo = np.vstack([np.stack([a, mid, c], axis=1), np.stack([mid, b, c], axis=1)])
-    return np.ascontiguousarray(vertices), np.ascontiguousarray(np.vstack(done), dtype=np.int64)
+        parent = np.concatenate([parent, parent])
+    return np.ascontiguousarray(vertices), np.ascontiguousarray(np.vstack(done), dtype=np.int64), np.concatenate(done_parent)
 
 
 def _regions(points: np.ndarray, distance: np.ndarray, blocked: np.ndarray) -> np.ndarray:
