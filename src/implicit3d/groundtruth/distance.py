@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Batches of at least twice this many points are searched and solved in two threads.
+# Batches of at least twice this many points are searched in two threads.
 THREAD_BATCH = 50000
 # Coarse grid of exact distances that bounds the distance elsewhere (DistanceBounds): cells per axis.
 BOUND_CELLS = 32
@@ -49,7 +49,8 @@ class Surface:
         from .winding import split_length, split_long_edges_with_parents
 
         # Long thin triangles have huge boxes that defeat the tree (mesh 15 of the reference
-        # set: 20x slower); the tree holds their pieces, which map back to the faces.
+        # set: 45 s instead of 15 s per 250k points); the tree holds their pieces, which map
+        # back to the faces.
         self._tree_vertices, self._tree_faces, self._tree_parent = split_long_edges_with_parents(
             self.vertices, self.faces, split_length(self.vertices, self.faces)
         )
@@ -60,25 +61,16 @@ class Surface:
         """Closest face and point of every point. With a `bound`, points farther than it from
         the surface come back as not found (inf distance, face -1)."""
         points = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(-1, 3))
-        face = self._closest_faces(points)
-        found = face >= 0
-        closest = np.full(points.shape, np.nan)
-        distance = np.full(len(points), np.inf)
-        rows = np.flatnonzero(found)
-
-        def solve(part: np.ndarray) -> None:
-            f = face[part]
-            tri = self.vertices[self.faces[f]]
-            closest[part] = closest_on_triangles(points[part], tri[:, 0], tri[:, 1], tri[:, 2], self._degenerate[f])
-            distance[part] = np.linalg.norm(points[part] - closest[part], axis=1)
-
-        if len(rows) < 2 * THREAD_BATCH:
-            solve(rows)
-        else:  # numpy releases the GIL: two threads halve the time
+        if self.empty or len(points) == 0:
+            return Closest(np.full(len(points), np.inf), np.full(len(points), -1, dtype=np.int64), np.full(points.shape, np.nan))
+        if len(points) < 2 * THREAD_BATCH:
+            face, closest, distance = self._closest(points)
+        else:  # libigl and numpy release the GIL: two threads halve the time
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(2) as pool:
-                list(pool.map(solve, np.array_split(rows, 2)))
+                parts = list(pool.map(self._closest, np.array_split(points, 2)))
+            face, closest, distance = (np.concatenate(column) for column in zip(*parts))
         if bound is not None:
             beyond = distance > np.broadcast_to(np.asarray(bound, dtype=np.float64), distance.shape)
             distance[beyond], face[beyond], closest[beyond] = np.inf, -1, np.nan
@@ -87,21 +79,13 @@ class Surface:
     def distance(self, points: np.ndarray, bound: np.ndarray | float | None = None) -> np.ndarray:
         return self.closest(points, bound).distance
 
-    def _closest_faces(self, points: np.ndarray) -> np.ndarray:
-        n = len(points)
-        if self.empty or n == 0:
-            return np.full(n, -1, dtype=np.int64)
-
-        def search(part: np.ndarray) -> np.ndarray:
-            piece = np.asarray(self._tree.squared_distance(self._tree_vertices, self._tree_faces, np.ascontiguousarray(part))[1], dtype=np.int64)
-            return self._tree_parent[piece]
-
-        if n < 2 * THREAD_BATCH:
-            return search(points)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(2) as pool:
-            return np.concatenate(list(pool.map(search, np.array_split(points, 2))))
+    def _closest(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Closest face (searched among the tree's pieces), closest point and distance (float64)."""
+        piece = self._tree.squared_distance(self._tree_vertices, self._tree_faces, np.ascontiguousarray(points))[1]
+        face = self._tree_parent[np.asarray(piece, dtype=np.int64)]
+        tri = self.vertices[self.faces[face]]
+        closest = closest_on_triangles(points, tri[:, 0], tri[:, 1], tri[:, 2], self._degenerate[face])
+        return face, closest, np.linalg.norm(points - closest, axis=1)
 
 
 def closest_on_triangles(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray, flat: np.ndarray | None = None) -> np.ndarray:
