@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from groundtruth_benchmark import mesh_files, sample  # noqa: E402
+
 from implicit3d.groundtruth import GroundTruth  # noqa: E402
 from implicit3d.groundtruth.winding import unrepaired_sdf  # noqa: E402
 from implicit3d.mesh import clean_mesh, load_mesh, normalize_mesh  # noqa: E402

@@ -86,7 +86,7 @@ def _run(frame: pd.DataFrame, pool, params: dict, training: dict, tmp: Path) -> 
     if pool is not None:  # a random subset of the default pool, per kind
         rng = np.random.default_rng(0)
         keep = []
-        for kind, count in zip(("near", "volume"), pool):
+        for kind, count in zip(("near", "volume"), pool, strict=True):
             rows = np.flatnonzero((part["kind"] == kind).to_numpy())
             keep.append(rng.choice(rows, size=min(count, len(rows)), replace=False))
         part = part.iloc[np.sort(np.concatenate(keep))]

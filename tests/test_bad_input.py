@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import trimesh
-
 from corpus import BAD, DIRTY, FACE_LIMIT, write_corpus
+
 from implicit3d.cli import main as cli_main
 from implicit3d.errors import MeshError
 from implicit3d.mesh import clean_mesh, load_mesh

@@ -89,7 +89,7 @@ def test_stage_log_records_unexpected_errors_and_keeps_traceback(workdir):
     log = workdir / "logs" / "train" / "cow.log"
     with pytest.raises(ZeroDivisionError):
         with stage_log(str(log), "train"):
-            1 / 0
+            _ = 1 / 0
     record = error_record_path(log).read_text()
     assert record.startswith("ZeroDivisionError: division by zero (traceback in ") and record.count("\n") == 1
     assert "Traceback" in log.read_text()

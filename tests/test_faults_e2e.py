@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from corpus import BAD, DIRTY, FACE_LIMIT, write_corpus
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapes
 import trimesh
 
 import implicit3d.groundtruth as gt
-import shapes
 
 RADIUS = 0.5
 CGAL_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cgal_sample"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapes
 import trimesh
 
-import shapes
 from implicit3d.groundtruth import GroundTruth
 from implicit3d.groundtruth.winding import unrepaired_sdf
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import trimesh
-
 import shapes
+import trimesh
+from test_gt_conventions import cracked_box
+
 from implicit3d.groundtruth import GroundTruth
 from implicit3d.sampling import SamplingSpec, SplitSpec, sample_all
-from test_gt_conventions import cracked_box
 
 OUTER, INNER = (1.2, 1.0, 0.8), (1.1, 0.9, 0.7)
 

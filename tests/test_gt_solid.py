@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import shapes
 import trimesh
 
-import shapes
 from implicit3d.groundtruth import GroundTruth
 from implicit3d.groundtruth.orientation import orient
 from implicit3d.groundtruth.rays import Rays

@@ -44,7 +44,7 @@ def test_summary_has_every_object_and_model(finished_run):
     table = pd.read_csv(finished_run / "results" / "summary.csv", dtype={"object": str})
     assert list(table.columns[: len(KEY_COLUMNS)]) == KEY_COLUMNS
     rows = table[table.object != "mean"]
-    assert sorted(zip(rows.model, rows.object)) == [
+    assert sorted(zip(rows.model, rows.object, strict=True)) == [
         ("hashgrid", "joint"), ("hashgrid", "rotor"), ("siren", "joint"), ("siren", "rotor")
     ]
     assert ((rows.f1_near >= 0) & (rows.f1_near <= 1) & (rows.f1_volume >= 0) & (rows.f1_volume <= 1)).all()

@@ -6,6 +6,7 @@ import torch
 import trimesh
 
 from implicit3d.errors import Implicit3DError
+from implicit3d.models import build_model
 from implicit3d.reconstruct import (
     EMPTY_NOTE,
     domain_sdf,
@@ -18,7 +19,6 @@ from implicit3d.reconstruct import (
     write_mesh,
 )
 from implicit3d.training import save_model
-from implicit3d.models import build_model
 
 
 class Sphere(torch.nn.Module):

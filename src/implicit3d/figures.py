@@ -105,7 +105,7 @@ def plot_slices(data: list[dict], out: str | os.PathLike, title: str = "", domai
             ax.set_aspect("equal")
             if domain == "sphere":
                 ax.add_patch(Circle((0, 0), 1.0, fill=False, ls="--", lw=0.8, color="0.4"))
-    handles = [Patch(facecolor=c, edgecolor="0.5", label=lbl) for c, lbl in zip(ERROR_COLORS, ERROR_LABELS)]
+    handles = [Patch(facecolor=c, edgecolor="0.5", label=lbl) for c, lbl in zip(ERROR_COLORS, ERROR_LABELS, strict=True)]
     handles.append(Patch(facecolor=NOT_SAMPLED, edgecolor="0.5", label="outside the sampled volume"))
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9, frameon=False)
     if title:
@@ -126,7 +126,7 @@ def plot_sign_conventions(mesh: trimesh.Trimesh, out: str | os.PathLike, title: 
     fraction = {}
     for sign in data:
         fraction[sign] = float(np.mean([np.mean(d["truth"] < 0) for d in data[sign]]))
-    for row, (filled, solid) in enumerate(zip(data["filled"], data["solid"])):
+    for row, (filled, solid) in enumerate(zip(data["filled"], data["solid"], strict=True)):
         normal, horizontal, vertical = filled["plane"]
         extent = (-1, 1, -1, 1)
         for col, (d, name) in enumerate(((filled, "filled"), (solid, "solid"))):
@@ -144,7 +144,7 @@ def plot_sign_conventions(mesh: trimesh.Trimesh, out: str | os.PathLike, title: 
             ax.set_ylabel(AXIS_NAMES[vertical])
             ax.set_aspect("equal")
     labels = ["inside under both", "filled only (enclosed, not material)", "solid only"]
-    handles = [Patch(facecolor=c, edgecolor="0.5", label=lbl) for c, lbl in zip(["#8c8c8c", "#ff9f1c", "#1f77b4"], labels)]
+    handles = [Patch(facecolor=c, edgecolor="0.5", label=lbl) for c, lbl in zip(["#8c8c8c", "#ff9f1c", "#1f77b4"], labels, strict=True)]
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9, frameon=False)
     fig.suptitle(f"{title}   inside on these planes: filled {fraction['filled']:.1%}, solid {fraction['solid']:.1%}".strip())
     _save(fig, out)
@@ -171,7 +171,7 @@ def plot_render(
         ax = fig.add_subplot(1, 2, i + 1, projection="3d")
         ax.view_init(elev=20, azim=-60)
         ax.set_box_aspect((1, 1, 1), zoom=1.4)  # 3D axes pad a lot by default
-        for set_lim, c in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), center):
+        for set_lim, c in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), center, strict=True):
             set_lim(c - half, c + half)
         ax.set_axis_off()
         ax.set_title(label, fontsize=10)
@@ -244,7 +244,7 @@ def plot_f1_scatter(frame: pd.DataFrame, out: str | os.PathLike) -> None:
     """F1 near vs F1 volume, one labelled point per object and model."""
     rows = _object_rows(frame).dropna(subset=["f1_near", "f1_volume"])
     fig, ax = plt.subplots(figsize=(8, 7), constrained_layout=True)
-    for (model, part), color in zip(rows.groupby("model", sort=True), _colors()):
+    for (model, part), color in zip(rows.groupby("model", sort=True), _colors(), strict=False):
         ax.scatter(part["f1_volume"], part["f1_near"], s=22, color=color, label=model, alpha=0.85)
         for _, r in part.iterrows():
             ax.annotate(str(r["object"]), (r["f1_volume"], r["f1_near"]), fontsize=7, xytext=(3, 2), textcoords="offset points")
@@ -265,8 +265,8 @@ def plot_size_vs_f1(frame: pd.DataFrame, out: str | os.PathLike) -> None:
     """Model size vs F1 near and volume: faint points per object, a labelled mean per model."""
     rows = _object_rows(frame)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True, sharex=True)
-    for ax, col, name in zip(axes, ("f1_near", "f1_volume"), ("near-surface", "volume")):
-        for (model, part), color in zip(rows.groupby("model", sort=True), _colors()):
+    for ax, col, name in zip(axes, ("f1_near", "f1_volume"), ("near-surface", "volume"), strict=True):
+        for (model, part), color in zip(rows.groupby("model", sort=True), _colors(), strict=False):
             ax.scatter(part["model_bytes"], part[col], s=10, color=color, alpha=0.3)
             x, y = part["model_bytes"].mean(), part[col].mean()
             ax.scatter([x], [y], s=80, color=color, edgecolor="k", label=model, zorder=3)

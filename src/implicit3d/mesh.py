@@ -44,7 +44,7 @@ class Transform:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Transform":
+    def from_dict(cls, data: dict) -> Transform:
         return cls(center=tuple(float(c) for c in data["center"]), scale=float(data["scale"]))
 
 

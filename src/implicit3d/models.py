@@ -144,9 +144,9 @@ class HashGridSDF(nn.Module):
         super().__init__()
         self.levels, self.features, self.table_size = levels, features, 2**log2_table
         growth = (max_resolution / base_resolution) ** (1.0 / max(levels - 1, 1))
-        res = [int(math.floor(base_resolution * growth**l)) for l in range(levels)]
+        res = [int(math.floor(base_resolution * growth**level)) for level in range(levels)]
         dense = [(r + 1) ** 3 <= self.table_size for r in res]
-        sizes = [(r + 1) ** 3 if d else self.table_size for r, d in zip(res, dense)]
+        sizes = [(r + 1) ** 3 if d else self.table_size for r, d in zip(res, dense, strict=True)]
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         self.n_dense = int(sum(dense))  # resolutions grow, so dense levels come first
         r1 = torch.tensor(res, dtype=torch.int32) + 1

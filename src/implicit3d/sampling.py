@@ -40,7 +40,7 @@ class SamplingSpec:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, cfg: dict) -> "SamplingSpec":
+    def from_config(cls, cfg: dict) -> SamplingSpec:
         def split(c: dict) -> SplitSpec:
             std = c["near_std"]
             std = tuple(float(s) for s in (std if isinstance(std, (list, tuple)) else [std]))
@@ -86,7 +86,7 @@ def split_points(mesh: trimesh.Trimesh, spec: SplitSpec, rng: np.random.Generato
     """Points of one split (without SDF), with their kind and noise std."""
     parts = []
     counts = _spread(spec.near_count, len(spec.near_std))
-    for std, n in zip(spec.near_std, counts):
+    for std, n in zip(spec.near_std, counts, strict=True):
         if n:
             parts.append(_frame(sample_near_surface(rng, mesh, n, std), "near", std))
     if spec.volume_count:

@@ -42,7 +42,7 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)} - {"extra"}
         cfg = cls(**{k: v for k, v in data.items() if k in known})
         cfg.extra = {k: v for k, v in data.items() if k not in known}

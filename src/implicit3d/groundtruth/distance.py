@@ -70,7 +70,7 @@ class Surface:
 
             with ThreadPoolExecutor(2) as pool:
                 parts = list(pool.map(self._closest, np.array_split(points, 2)))
-            face, closest, distance = (np.concatenate(column) for column in zip(*parts))
+            face, closest, distance = (np.concatenate(column) for column in zip(*parts, strict=True))
         if bound is not None:
             beyond = distance > np.broadcast_to(np.asarray(bound, dtype=np.float64), distance.shape)
             distance[beyond], face[beyond], closest[beyond] = np.inf, -1, np.nan

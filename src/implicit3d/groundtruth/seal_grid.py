@@ -143,7 +143,7 @@ class SealGrid:
         ends = np.searchsorted(labels, np.arange(1, self.cavities + 1), side="right")
         rng = np.random.default_rng(0)
         picks, owner = [], []
-        for cavity, (a, b) in enumerate(zip(starts, ends), start=1):
+        for cavity, (a, b) in enumerate(zip(starts, ends, strict=True), start=1):
             chosen = members[a:b] if b - a <= CAVITY_SAMPLES else members[a:b][rng.choice(b - a, CAVITY_SAMPLES, replace=False)]
             picks.append(chosen)
             owner.append(np.full(len(chosen), cavity))

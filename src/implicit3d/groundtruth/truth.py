@@ -58,7 +58,7 @@ class GroundTruth:
         self.seconds["prepare"] = time.perf_counter() - start
 
     @classmethod
-    def from_config(cls, mesh: trimesh.Trimesh, sampling: dict) -> "GroundTruth":
+    def from_config(cls, mesh: trimesh.Trimesh, sampling: dict) -> GroundTruth:
         """The ground truth a `sampling` config section asks for (method, sign, seal; defaults where absent)."""
         return cls(mesh, sampling.get("method", DEFAULT_METHOD), sampling.get("sign", DEFAULT_SIGN), float(sampling.get("seal", DEFAULT_SEAL)))
 

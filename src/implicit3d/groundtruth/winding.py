@@ -285,7 +285,6 @@ def _regions(points: np.ndarray, distance: np.ndarray, blocked: np.ndarray) -> n
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    n = len(points)
     usable = ~blocked & (distance > 0)
     # Runs of consecutive overlapping points are labelled by a cumulative sum, so the
     # graph search only has to join runs.
