@@ -1,13 +1,15 @@
 # Two commands do everything on a fresh machine:
 #   make run    install into .venv, then run the workflow on the built-in sample
 #   make test   install into .venv, then run the test suite
+# Both install exactly the versions in requirements/lock*.txt; `make lock` refreshes the lock files
+# after pyproject.toml changed (existing pins kept), `make lock UPGRADE=1` moves every pin forward.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slurm repro setup lint clean
+.PHONY: run test test-slurm repro setup lock lint clean
 
 run: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES)
@@ -24,12 +26,23 @@ test-slurm: $(STAMP)
 repro: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/dvc repro
 
+# Python (ruff, configured in pyproject.toml) and the workflow (snakemake --lint); .ci/run runs both.
 lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/snakemake --lint
+
+# Needs only uv (at its locked version), not the installed project: after pyproject.toml gained a
+# dependency, setup refuses to install until the lock has it.
+lock: $(VENV)/bin/uv
+	bash scripts/lock.sh $(VENV)
+
+$(VENV)/bin/uv:
+	[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q "$$(grep -E '^uv==' requirements/lock.txt)"
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml requirements/lock.txt requirements/lock-backends.txt scripts/setup.sh
 	bash scripts/setup.sh $(VENV)
 	@touch $@
 

@@ -10,10 +10,13 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+from implicit3d.config_docs import fill_defaults, load_schema
 from implicit3d.workflow import validate_config
 
 validate_config(config, f"{workflow.basedir}/config/schema.yaml")
-validate(config, "config/schema.yaml")
+validate(config, "config/schema.yaml", set_default=False)
+# Schema defaults, except inside `architectures`/`overrides` entries (hashed into output tags as written).
+fill_defaults(config, load_schema(f"{workflow.basedir}/config/schema.yaml"))
 
 
 include: "workflow/rules/common.smk"

@@ -5,12 +5,10 @@
 
 import argparse
 
-import pandas as pd
-
-from implicit3d.summary import headline
+from implicit3d.summary import headline, read_summary
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("summary", nargs="?", default="results/summary.csv")
 parser.add_argument("--worst", type=int, default=5)
 args = parser.parse_args()
-print(headline(pd.read_csv(args.summary, dtype={"object": str}), args.worst))
+print(headline(read_summary(args.summary), args.worst))

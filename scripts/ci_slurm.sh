@@ -191,9 +191,9 @@ for id in $ids; do
 done
 "$VENV/bin/python" - "$OK/results" <<'EOF' || die "summary check failed"
 import json, sys
-import pandas as pd
+from implicit3d.summary import read_summary
 results = sys.argv[1]
-table = pd.read_csv(f"{results}/summary.csv", dtype={"object": str})
+table = read_summary(f"{results}/summary.csv")
 rows = table[table.object != "mean"]
 assert sorted(zip(rows.model, rows.object)) == [("hashgrid", "joint"), ("hashgrid", "rotor")], rows
 assert rows.f1_volume.between(0, 1).all(), rows.f1_volume

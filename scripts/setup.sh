@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create the project venv and install everything. Idempotent; called by `make`.
+# Create the project venv and install exactly the locked versions (requirements/lock*.txt, made by
+# `make lock`). Idempotent; called by `make`.
 set -euo pipefail
 VENV=${1:-.venv}
 cd "$(dirname "$0")/.."
@@ -15,13 +16,25 @@ if [ ! -d /usr/include/eigen3 ]; then
   fi
 fi
 
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
-# Pinned CPU torch first, so no other requirement pulls a CUDA build.
-$PIP install torch==2.13.0
-$PIP install -e ".[workflow,test]"
-if [ -d /usr/include/eigen3 ]; then
-  CPATH=/usr/include/eigen3${CPATH:+:$CPATH} $PIP install -e ".[backends]" \
-    || echo "setup: optional ground-truth backends (pysdf, mesh-to-sdf) failed to install; the default 'exact' method works without them"
+# The lock is resolved for CPython 3.11 (scripts/lock.sh).
+if [ ! -x "$VENV/bin/python" ]; then
+  PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
+    echo "setup: the lock is made for Python 3.11, $PYTHON is $("$PYTHON" -V 2>&1); set PYTHON=/path/to/python3.11" \
+         "(or install without the lock: pip install -e '.[workflow,test]')"; exit 1; }
+  "$PYTHON" -m venv "$VENV"
 fi
-echo "setup: done ($VENV)"
+PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
+# --no-deps: the lock is the whole environment. A dependency that pyproject.toml gained and the
+# lock lacks is then missing, which `pip check` reports below instead of pip resolving it freely.
+install() { $PIP install --no-deps -r "$1" -e .; }
+if [ -d /usr/include/eigen3 ] && CPATH=/usr/include/eigen3${CPATH:+:$CPATH} install requirements/lock-backends.txt; then
+  :
+else
+  [ -d /usr/include/eigen3 ] && echo "setup: optional ground-truth backends (pysdf, mesh-to-sdf) failed to install; the default 'exact' method works without them"
+  install requirements/lock.txt
+fi
+$VENV/bin/python -m pip check >/dev/null || {
+  $VENV/bin/python -m pip check || true
+  echo "setup: the installed set is incomplete: pyproject.toml asks for something requirements/lock.txt lacks; run 'make lock'"; exit 1; }
+echo "setup: done ($VENV, locked versions from requirements/)"

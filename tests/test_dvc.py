@@ -1,5 +1,6 @@
 """`dvc repro` of the real pipeline in a temporary git repo: reproduce, no-op, one changed mesh,
-push / wipe / pull. Two small meshes, one model, tiny training settings."""
+push / wipe / pull, a queued two-point sweep (`dvc exp`). Two small meshes, one model, tiny
+training settings."""
 
 import hashlib
 import json
@@ -7,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -53,9 +55,11 @@ def digests(root: Path, paths: list[str]) -> dict[str, str]:
     return out
 
 
-def dvc_outs(root: Path) -> list[str]:
+def dvc_outs(root: Path, cached: bool | None = None) -> list[str]:
+    """The stage's outputs; only those in the DVC cache (True) or only those in git (False)."""
     stage = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]["workflow"]
-    return [next(iter(o)) if isinstance(o, dict) else o for kind in ("outs", "metrics", "plots") for o in stage.get(kind, [])]
+    outs = [(o, {}) if isinstance(o, str) else next(iter(o.items())) for kind in ("outs", "metrics", "plots") for o in stage.get(kind, [])]
+    return [path for path, props in outs if cached is None or (props or {}).get("cache", True) == cached]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +104,17 @@ def test_repro_writes_summary_metrics_and_plots(project):
     assert metrics["hashgrid"]["objects"] == 2
     assert metrics["hashgrid"]["f1_volume"] == pytest.approx(table[table.object != "mean"].f1_volume.mean())
     plot = json.loads(dvc(project, "plots", "show", "--json").stdout)
-    assert any("results/plots/f1.csv" in name for name in plot["data"])
+    assert sorted(plot["data"]) == ["results/plots/f1.csv", "results/plots/loss/hashgrid.csv"] and not plot.get("errors")
+    curve = pd.read_csv(project / "results" / "plots" / "loss" / "hashgrid.csv")
+    assert list(curve.step) == [50, 100, 150] and set(curve.objects) == {2}  # tiny.yaml: 150 steps, val_every 50
+
+
+def test_metrics_and_plots_are_in_git_not_the_cache(project):
+    # cache: false, so that a fresh clone can `dvc metrics diff` / `dvc exp show` any commit without a pull
+    in_git = dvc_outs(project, cached=False)
+    assert sorted(in_git) == ["results/metrics.json", "results/plots/f1.csv", "results/plots/loss"]
+    files = subprocess.run(["git", "ls-files", *in_git], cwd=project, capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(files) == ["results/metrics.json", "results/plots/f1.csv", "results/plots/loss/hashgrid.csv"]
 
 
 def test_every_result_is_a_dvc_output(project):
@@ -142,7 +156,7 @@ def test_changed_mesh_reruns_only_that_object(project):
 def test_push_wipe_pull_restores_identical_files(project):
     dvc(project, "push")
     assert (project.parent / "implicit3d-dvc-remote").is_dir()  # the default remote, beside the clone
-    tracked = dvc_outs(project) + ["meshes"]
+    tracked = dvc_outs(project, cached=True) + ["meshes"]  # the others are in git
     before = digests(project, tracked)
     assert any(k.startswith("results/models/") for k in before) and "meshes/rotor.ply" in before
     for rel in tracked:
@@ -152,3 +166,50 @@ def test_push_wipe_pull_restores_identical_files(project):
     dvc(project, "pull")
     assert digests(project, tracked) == before
     assert "up to date" in dvc(project, "status").stdout
+
+
+def queue_status(root: Path) -> str:
+    return dvc(root, "queue", "status").stdout
+
+
+def queue_report(root: Path) -> str:
+    """The queue's status and the end of each task's log, for a failure message."""
+    status = queue_status(root)
+    names = [line.split()[1] for line in status.splitlines() if line.split()[-1:] in (["Success"], ["Failed"])]
+    return status + "".join(run(root, str(BIN / "dvc"), "queue", "logs", n, check=False).stdout[-2000:] for n in names)
+
+
+def test_queued_sweep_runs_each_point_and_compares(project):
+    # README "Reproducing with DVC": queue one experiment per value, run the queue, compare.
+    # Queued experiments run in temporary clones; the meshes and the baseline's results come from
+    # the DVC cache there. tiny.yaml has log2_table 12: both points retrain the hash grid.
+    values = {8, 10}
+    for value in sorted(values):
+        dvc(project, "exp", "run", "--queue", "-S", f"config/config.yaml:architectures.hashgrid.params.log2_table={value}")
+    dvc(project, "queue", "start")
+    deadline = time.monotonic() + 800
+    while any(state in queue_status(project) for state in ("Queued", "Running")):
+        assert time.monotonic() < deadline, queue_status(project)
+        time.sleep(2)
+    assert queue_status(project).count("Success") == 2, queue_report(project)
+
+    shown = json.loads(dvc(project, "exp", "show", "--json").stdout)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
+    baseline = next(b for b in shown if b["rev"] == head)
+    points = {}
+    for exp in baseline["experiments"] or []:
+        data = exp["revs"][0]["data"]
+        log2_table = data["params"]["config/config.yaml"]["data"]["architectures"]["hashgrid"]["params"]["log2_table"]
+        points[log2_table] = (exp["name"], exp["executor"]["state"], data["metrics"]["results/metrics.json"]["data"]["hashgrid"])
+    assert set(points) == values, points
+    assert all(state == "success" for _, state, _ in points.values()), points
+    small, large = points[8][2], points[10][2]
+    assert small["objects"] == large["objects"] == 2
+    assert small["model_bytes"] < large["model_bytes"]  # tables of at most 2^8 vs 2^10 rows per level
+
+    names = [points[8][0], points[10][0]]
+    diff = json.loads(dvc(project, "metrics", "diff", "--json", *names).stdout)["results/metrics.json"]
+    assert diff["hashgrid.model_bytes"]["diff"] == large["model_bytes"] - small["model_bytes"]
+    curves = json.loads(dvc(project, "plots", "diff", "--json", *names).stdout)["data"]["results/plots/loss/hashgrid.csv"]
+    assert set(curves[0]["revisions"]) == set(names)  # both training curves in one chart
+    assert "up to date" in dvc(project, "status").stdout  # the workspace is left as it was

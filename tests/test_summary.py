@@ -39,3 +39,15 @@ def test_headline_compares_models_and_names_the_worst():
     assert "| siren | 1 | 0.4000 | 0.5000 | 4.0 | 4.0 |" in text
     worst = text.split("Worst 2 objects of hashgrid")[1].split("Worst")[0]
     assert worst.index("| b | 0.5000 | 0.6000 | inside_empty |") < worst.index("| c | 0.8000")
+
+
+def test_distance_errors_reach_the_table(tmp_path):
+    rec = {"object": "a", "model": "grid", "f1_near": 0.9, "f1_volume": 1.0, "model_bytes": 100, "train_seconds": 1.0,
+           "infer_points_per_s": 1e6, "sdf_mae_band": 0.0123, "sdf_mae_near": 0.004, "sdf_mae_volume": 0.25, "count_band": 50}  # fmt: skip
+    write_json(tmp_path / "a.json", rec)
+    frame = load_records([tmp_path / "a.json"])
+    assert frame.loc[0, ["sdf_mae_band", "sdf_mae_near", "sdf_mae_volume"]].tolist() == [0.0123, 0.004, 0.25]
+    assert "count_band" not in frame  # in the evaluation record only
+    write_summary(frame, tmp_path / "s.csv", tmp_path / "s.parquet", tmp_path / "s.md")
+    header, _, first = (tmp_path / "s.md").read_text().splitlines()[:3]
+    assert "| sdf_mae_band |" in header and "| 0.0123 |" in first

@@ -2,10 +2,12 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from implicit3d.tracking import TRACKED, model_means, write_tracking
+from implicit3d.io import write_json
+from implicit3d.tracking import CURVE_COLUMNS, TRACKED, loss_curve, model_means, write_loss_curves, write_tracking
 
 
 def summary_table():
@@ -41,3 +43,46 @@ def test_write_tracking_files(tmp_path):
     plot = pd.read_csv(tmp_path / "plots" / "f1.csv", dtype={"object": str})
     assert list(plot.columns) == ["label", "model", "object", "f1_near", "f1_volume"]
     assert list(plot.label) == ["2 / mlp", "10 / mlp", "2 / siren"]
+
+
+def history(*entries):
+    return [{"step": step, "loss": loss, "val_loss": val} for step, loss, val in entries]
+
+
+def test_loss_curve_is_median_min_max_over_objects_per_step():
+    curve = loss_curve([
+        history((50, 0.3, 0.4), (100, 0.1, 0.2), (150, 0.05, 0.1)),
+        history((50, 0.5, 0.6), (100, 0.2, 0.3)),  # stopped early: absent from step 150
+        history((50, 0.1, 0.2), (100, 0.3, 0.1), (150, 0.07, 0.3)),
+    ])  # fmt: skip
+    assert list(curve.columns) == CURVE_COLUMNS
+    assert list(curve.step) == [50, 100, 150] and list(curve.objects) == [3, 3, 2]
+    assert list(curve.train_loss_median) == pytest.approx([0.3, 0.2, 0.06])
+    assert list(curve.train_loss_min) == pytest.approx([0.1, 0.1, 0.05])
+    assert list(curve.train_loss_max) == pytest.approx([0.5, 0.3, 0.07])
+    assert list(curve.val_loss_median) == pytest.approx([0.4, 0.2, 0.2])
+    assert list(curve.val_loss_min) == pytest.approx([0.2, 0.1, 0.1])
+    assert list(curve.val_loss_max) == pytest.approx([0.6, 0.3, 0.3])
+    assert list(loss_curve([]).columns) == CURVE_COLUMNS
+
+
+def test_write_loss_curves_one_csv_per_model(tmp_path):
+    infos = []
+    for model, obj, entries in [
+        ("hashgrid", "NA", [(50, 0.2, 0.3), (100, 0.1, 0.2)]),
+        ("hashgrid", "2", [(50, 0.4, 0.5), (100, 0.3, 0.2)]),
+        ("siren", "2", [(10, 0.9, 0.8)]),
+    ]:
+        path = tmp_path / "models" / model / "0123456789" / f"{obj}.json"
+        write_json(path, {"arch": model, "model_bytes": 10, "history": history(*entries)})
+        infos.append(path)
+    write_json(tmp_path / "plots" / "loss" / "mlp.csv", {})  # a model no longer trained: its curve goes
+    write_loss_curves(infos, tmp_path / "plots" / "loss")
+    assert sorted(p.name for p in (tmp_path / "plots" / "loss").iterdir()) == ["hashgrid.csv", "siren.csv"]
+    hashgrid = pd.read_csv(tmp_path / "plots" / "loss" / "hashgrid.csv")
+    assert list(hashgrid.columns) == CURVE_COLUMNS
+    assert hashgrid[["step", "objects", "train_loss_median", "val_loss_median"]].to_numpy() == pytest.approx(
+        np.array([[50, 2, 0.3, 0.4], [100, 2, 0.2, 0.2]])
+    )
+    siren = pd.read_csv(tmp_path / "plots" / "loss" / "siren.csv")
+    assert siren[["step", "objects", "val_loss_max"]].to_numpy() == pytest.approx(np.array([[10, 1, 0.8]]))

@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_result_commands(sub)
 
+    p = sub.add_parser("config", help="every config key with the value a run would use; --markdown: the reference")
+    p.add_argument("--configfile", nargs="+", action="extend", default=[], metavar="FILE",
+                   help="merged over config/config.yaml in order, as with snakemake --configfile")
+    p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="one value, read as YAML, e.g. --set sampling.seed=3 (repeatable; applied last)")
+    p.add_argument("--markdown", action="store_true", help="print config/README.md, generated from config/schema.yaml")
+
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
@@ -284,7 +291,25 @@ def _load_normalized_mesh(path: str):
     return mesh
 
 
-_COMMANDS = {"normalize": _normalize, "sdf": _sdf, "predict": _predict, "mesh": _mesh, "evaluate": _evaluate}
+def _config(args) -> int:
+    from .config_docs import SCHEMA, describe, load_schema, markdown, project_root, resolve_config
+    from .errors import ConfigError
+
+    root = project_root()
+    schema = load_schema(root / SCHEMA)
+    if args.markdown:
+        sys.stdout.write(markdown(schema))
+        return 0
+    try:
+        config, sources = resolve_config(root, args.configfile, args.set)
+    except ConfigError as exc:
+        print(f"implicit3d config: error: {exc}", file=sys.stderr)
+        return 2
+    print(describe(config, schema, sources))
+    return 0
+
+
+_COMMANDS = {"normalize": _normalize, "sdf": _sdf, "predict": _predict, "mesh": _mesh, "evaluate": _evaluate, "config": _config}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,6 +23,7 @@ from .evaluation import predict_numpy
 from .groundtruth import GroundTruth
 from .io import atomic_path, read_json
 from .reconstruct import domain_sdf
+from .summary import read_summary
 
 matplotlib.use("Agg")  # headless: no display on cluster nodes or CI
 
@@ -352,7 +353,7 @@ def render_figure(
 
 
 def collection_figures(summary_csv: str, f1_out: str | None = None, size_out: str | None = None) -> None:
-    frame = pd.read_csv(summary_csv, dtype={"object": str})
+    frame = read_summary(summary_csv)
     if f1_out:
         plot_f1_scatter(frame, f1_out)
     if size_out:
@@ -360,7 +361,7 @@ def collection_figures(summary_csv: str, f1_out: str | None = None, size_out: st
 
 
 def summary_html_file(summary_csv: str, out: str) -> None:
-    frame = pd.read_csv(summary_csv, dtype={"object": str})
+    frame = read_summary(summary_csv)
     with atomic_path(out) as tmp:
         tmp.write_text(summary_html(frame))
 

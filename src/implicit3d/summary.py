@@ -13,8 +13,15 @@ KEY_COLUMNS = ["object", "model", "f1_near", "f1_volume", "model_bytes", "train_
 EXTRA_COLUMNS = [
     "chamfer", "normal_consistency", "recon_note",
     "precision_near", "recall_near", "iou_near", "precision_volume", "recall_volume", "iou_volume",
+    "sdf_mae_band", "sdf_mae_near", "sdf_mae_volume",
     "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_sign", "gt_flag", "device",
 ]  # fmt: skip
+
+
+def read_summary(path: str | os.PathLike) -> pd.DataFrame:
+    """The summary CSV as written. Only empty cells are missing: objects named `NA`, `None` or
+    `nan` keep their names, which pandas' default NA parsing would blank."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"object": str, "model": str})
 
 
 def load_records(paths: list[str | os.PathLike], reconstruction_paths: list[str | os.PathLike] = ()) -> pd.DataFrame:
@@ -52,11 +59,11 @@ def write_summary(frame: pd.DataFrame, out_csv: str | os.PathLike, out_parquet: 
 
 
 def to_markdown(table: pd.DataFrame) -> str:
-    cols = KEY_COLUMNS + ["chamfer", "normal_consistency", "gt_flag"]
+    cols = KEY_COLUMNS + ["sdf_mae_band", "chamfer", "normal_consistency", "gt_flag"]
     fmt = {
         "f1_near": "{:.4f}", "f1_volume": "{:.4f}", "model_bytes": "{:,.0f}",
         "train_seconds": "{:.1f}", "infer_points_per_s": "{:,.0f}",
-        "chamfer": "{:.4f}", "normal_consistency": "{:.4f}",
+        "sdf_mae_band": "{:.4f}", "chamfer": "{:.4f}", "normal_consistency": "{:.4f}",
     }  # fmt: skip
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in table.iterrows():

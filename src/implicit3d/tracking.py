@@ -1,18 +1,26 @@
-"""Files for experiment tracking with DVC: mean metrics per model (`dvc metrics`) and the
-per-object F1 table (`dvc plots`), both derived from the summary table."""
+"""Files for experiment tracking with DVC: mean metrics per model (`dvc metrics`), the
+per-object F1 table (`dvc plots`), both derived from the summary table, and each model's
+training curve over the collection (`dvc plots`), from the models' training records."""
 
 from __future__ import annotations
 
 import math
 import os
+from collections import defaultdict
+from pathlib import Path
 
 import pandas as pd
 
-from .io import atomic_path, write_json
+from .io import atomic_path, read_json, write_json
+from .summary import read_summary
 
 # Summary columns averaged into the metrics file, one block per model.
 TRACKED = ["f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s"]
 PLOT_COLUMNS = ["label", "model", "object", "f1_near", "f1_volume"]
+# The training records' history entries ({step, loss, val_loss} at every validation check), as curve columns.
+CURVE_FIELDS = {"loss": "train_loss", "val_loss": "val_loss"}
+STATS = ("median", "min", "max")  # over objects, at each step
+CURVE_COLUMNS = ["step", "objects"] + [f"{name}_{stat}" for name in CURVE_FIELDS.values() for stat in STATS]
 
 
 def model_means(table: pd.DataFrame) -> dict[str, dict[str, float | int | None]]:
@@ -29,7 +37,7 @@ def model_means(table: pd.DataFrame) -> dict[str, dict[str, float | int | None]]
 
 
 def write_tracking(summary_csv: str | os.PathLike, metrics_out: str | os.PathLike, f1_plot_out: str | os.PathLike) -> dict:
-    table = pd.read_csv(summary_csv, dtype={"object": str})
+    table = read_summary(summary_csv)
     metrics = model_means(table)
     write_json(metrics_out, metrics)
     rows = table[table["object"] != "mean"].copy()
@@ -37,3 +45,45 @@ def write_tracking(summary_csv: str | os.PathLike, metrics_out: str | os.PathLik
     with atomic_path(f1_plot_out) as tmp:
         rows[PLOT_COLUMNS].to_csv(tmp, index=False)
     return metrics
+
+
+def loss_curve(histories: list[list[dict]]) -> pd.DataFrame:
+    """One model's training curve over a collection: at every validation step, the median, min and
+    max over objects of the training loss (that step's batch) and of the validation loss.
+
+    `histories` holds one training record's `history` per object. An object that stopped early is
+    missing from later steps: `objects` counts those present at each step.
+    """
+    rows = [
+        {"step": int(entry["step"]), **{name: entry.get(key) for key, name in CURVE_FIELDS.items()}}
+        for history in histories
+        for entry in history
+    ]
+    if not rows:
+        return pd.DataFrame(columns=CURVE_COLUMNS)
+    steps = pd.DataFrame(rows).astype({name: float for name in CURVE_FIELDS.values()}).groupby("step", sort=True)
+    curve = pd.DataFrame({"objects": steps.size()})
+    for name in CURVE_FIELDS.values():
+        for stat in STATS:
+            curve[f"{name}_{stat}"] = steps[name].agg(stat)
+    return curve.reset_index()[CURVE_COLUMNS]
+
+
+def write_loss_curves(info_paths: list[str | os.PathLike], out_dir: str | os.PathLike) -> dict[str, pd.DataFrame]:
+    """`<out_dir>/<model>.csv`: the loss curve of each model, from its training records
+    `results/models/<model>/<tag>/<object>.json` (the model is the name two folders up).
+
+    Other models' curves in `out_dir`, from earlier runs, are removed: DVC plots every file there.
+    """
+    histories: dict[str, list[list[dict]]] = defaultdict(list)
+    for path in info_paths:
+        histories[Path(path).parent.parent.name].append(read_json(path).get("history", []))
+    curves = {model: loss_curve(histories[model]) for model in sorted(histories)}
+    out_dir = Path(out_dir)
+    for model, curve in curves.items():
+        with atomic_path(out_dir / f"{model}.csv") as tmp:
+            curve.to_csv(tmp, index=False)
+    for stale in out_dir.glob("*.csv"):
+        if stale.stem not in curves:
+            stale.unlink()
+    return curves

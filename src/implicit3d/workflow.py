@@ -7,6 +7,7 @@ import fnmatch
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ConfigError
@@ -85,6 +86,7 @@ ARCH_PARAMS = {
         "hidden", "layers", "include_xyz",
         "levels", "features", "log2_table", "base_resolution", "max_resolution", "init_scale",
     ),
+    "grid": ("resolution", "init"),
 }  # fmt: skip
 
 
@@ -104,6 +106,21 @@ def check_model_params(config: dict) -> None:
             raise ConfigError(
                 f"config key '{key}': unknown parameter '{unknown[0]}' for {spec['arch']} (allowed: {', '.join(allowed)})"
             )
+
+
+def scale_with_attempt(base: int) -> Callable[..., int]:
+    """Resource callable for a rule's `mem_mb` or `runtime`: `base` on a job's first attempt and
+    `base * attempt` on each retry (`--retries`, set by profiles/slurm), so a job that SLURM killed
+    for exceeding its memory or wall time is resubmitted with twice as much, then three times.
+    Snakemake passes `attempt` by parameter name (it reads the signature), and the SLURM executor
+    only ever sees the evaluated int."""
+    if isinstance(base, bool) or not isinstance(base, int) or base < 1:
+        raise ConfigError(f"resources: expected a positive whole number, got {base!r}")
+
+    def resource(wildcards, attempt: int) -> int:
+        return base * attempt
+
+    return resource
 
 
 def local_gpu_count() -> int:

@@ -14,9 +14,9 @@ rule aggregate:
     localrule: True
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=scale_with_attempt(1000),
+        runtime=scale_with_attempt(5),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/aggregate.py"

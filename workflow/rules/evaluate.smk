@@ -9,9 +9,9 @@ rule evaluate:
         "results/logs/evaluate/{model}/{tag}/{object}.log",
     threads: config["threads"]["evaluate"]
     resources:
-        mem_mb=config["resources"]["evaluate"]["mem_mb"],
-        runtime=config["resources"]["evaluate"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["evaluate"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["evaluate"]["runtime"]),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/evaluate.py"

@@ -11,9 +11,9 @@ rule normalize:
         "results/logs/normalize/{object}.log",
     threads: config["threads"]["normalize"]
     resources:
-        mem_mb=config["resources"]["normalize"]["mem_mb"],
-        runtime=config["resources"]["normalize"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["normalize"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["normalize"]["runtime"]),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/normalize.py"

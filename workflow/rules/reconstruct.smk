@@ -14,9 +14,9 @@ rule reconstruct:
         "results/logs/reconstruct/{model}/{tag}/{object}.log",
     threads: config["threads"]["reconstruct"]
     resources:
-        mem_mb=config["resources"]["reconstruct"]["mem_mb"],
-        runtime=config["resources"]["reconstruct"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["reconstruct"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["reconstruct"]["runtime"]),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/reconstruct.py"

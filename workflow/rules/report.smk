@@ -33,10 +33,10 @@ rule figures:
         "results/logs/figures/{model}/{tag}/{object}.log",
     threads: config["threads"]["figures"]
     resources:
-        mem_mb=config["resources"]["figures"]["mem_mb"],
-        runtime=config["resources"]["figures"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["figures"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["figures"]["runtime"]),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/figures.py"
 
@@ -62,10 +62,10 @@ rule summary_report:
     localrule: True
     threads: 1
     resources:
-        mem_mb=config["resources"]["figures"]["mem_mb"],
-        runtime=config["resources"]["figures"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["figures"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["figures"]["runtime"]),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/summary_report.py"
 
@@ -85,10 +85,10 @@ rule figure_size:
     localrule: True
     threads: 1
     resources:
-        mem_mb=config["resources"]["figures"]["mem_mb"],
-        runtime=config["resources"]["figures"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["figures"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["figures"]["runtime"]),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/figure_size.py"
 

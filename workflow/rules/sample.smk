@@ -9,9 +9,9 @@ rule sample:
         "results/logs/sample/{tag}/{object}.log",
     threads: config["threads"]["sample"]
     resources:
-        mem_mb=config["resources"]["sample"]["mem_mb"],
-        runtime=config["resources"]["sample"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["sample"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["sample"]["runtime"]),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/sample.py"

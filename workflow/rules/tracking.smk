@@ -3,18 +3,21 @@
 
 rule tracking:
     input:
-        "results/summary.csv",
+        summary="results/summary.csv",
+        # training records (their loss history) of the current models, not older tags beside them
+        infos=[f"results/models/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS],
     output:
         metrics="results/metrics.json",
         f1="results/plots/f1.csv",
+        loss=expand("results/plots/loss/{model}.csv", model=MODELS),  # training curves; other models' are removed
     log:
         "results/logs/tracking.log",
     localrule: True
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=scale_with_attempt(1000),
+        runtime=scale_with_attempt(5),
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/tracking.py"

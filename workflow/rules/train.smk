@@ -11,10 +11,10 @@ rule train:
         "results/logs/train/{model}/{tag}/{object}.log",
     threads: config["threads"]["train"]
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
+        mem_mb=scale_with_attempt(config["resources"]["train"]["mem_mb"]),
+        runtime=scale_with_attempt(config["resources"]["train"]["runtime"]),
         gpu=train_gpu,
     conda:
-        "../../environment.yml"
+        "../envs/implicit3d.yaml"
     script:
         "../scripts/train.py"
