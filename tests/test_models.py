@@ -9,6 +9,7 @@ SMALL = {
     "siren": {"hidden": 16, "layers": 2},
     "fourier": {"hidden": 16, "layers": 2, "features": 8},
     "hashgrid": {"levels": 4, "log2_table": 10, "base_resolution": 4, "max_resolution": 64, "hidden": 16},
+    "grid": {"resolution": 8},
 }
 
 

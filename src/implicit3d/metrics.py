@@ -1,8 +1,11 @@
-"""Occupancy classification metrics, with the inside (sdf < 0) as the positive class."""
+"""Occupancy classification metrics, with the inside (sdf < 0) as the positive class, and
+the mean absolute error of the predicted distances."""
 
 from __future__ import annotations
 
 import numpy as np
+
+SDF_BAND = 0.05  # |true sdf| below this is the band around the surface of `sdf_mae_band`
 
 
 def occupancy_metrics(sdf_true: np.ndarray, sdf_pred: np.ndarray) -> dict[str, float]:
@@ -32,3 +35,14 @@ def occupancy_metrics(sdf_true: np.ndarray, sdf_pred: np.ndarray) -> dict[str, f
 
 def _ratio(num: int, den: int) -> float:
     return 1.0 if den == 0 else num / den
+
+
+def sdf_mae(sdf_true: np.ndarray, sdf_pred: np.ndarray, band: float | None = None) -> tuple[float, int]:
+    """Mean |predicted - true| SDF, over the points with |true| < `band` when given, and how
+    many points that was; NaN when there are none."""
+    truth, pred = np.asarray(sdf_true, dtype=np.float64), np.asarray(sdf_pred, dtype=np.float64)
+    if truth.shape != pred.shape:
+        raise ValueError(f"shape mismatch: {truth.shape} vs {pred.shape}")
+    keep = np.abs(truth) < band if band is not None else np.ones(truth.shape, dtype=bool)
+    n = int(keep.sum())
+    return (float(np.mean(np.abs(pred[keep] - truth[keep]))) if n else float("nan")), n

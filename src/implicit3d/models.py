@@ -1,5 +1,6 @@
 """SDF network architectures: DeepSDF-style MLP, SIREN, Fourier-feature MLP and a
 multiresolution hash-grid encoding with a tiny MLP head (Instant-NGP style).
+`grid`, a dense grid of SDF values without a network, is the non-neural control.
 
 All take points (B, 3) in the normalized frame and return SDF (B,).
 """
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-ARCHITECTURES = ("mlp", "siren", "fourier", "hashgrid")
+ARCHITECTURES = ("mlp", "siren", "fourier", "hashgrid", "grid")
 
 
 class DeepSDFMLP(nn.Module):
@@ -214,7 +215,61 @@ class HashGridSDF(nn.Module):
         return self.mlp(self.encode(x)).squeeze(-1)
 
 
-_CLASSES = {"mlp": DeepSDFMLP, "siren": Siren, "fourier": FourierMLP, "hashgrid": HashGridSDF}
+class DenseGridSDF(nn.Module):
+    """Non-neural control: one learned SDF value per vertex of a dense grid, trilinearly interpolated.
+
+    `resolution` R cells per axis span [-1, 1]^3 (the normalized frame; points outside are
+    clamped onto it), so the grid holds (R+1)^3 values in one tensor `grid`, indexed
+    [z, y, x], which the integer storage formats block-quantize like a hash table. Every
+    value starts at `init` (positive: outside), so vertices that no training point reaches,
+    such as the cube's corners outside the unit sphere, read as outside.
+    """
+
+    def __init__(self, resolution: int = 49, init: float = 0.1):
+        super().__init__()
+        if int(resolution) < 1:
+            raise ValueError(f"grid resolution must be at least 1, got {resolution}")
+        self.resolution = int(resolution)
+        n = self.resolution + 1
+        self.grid = nn.Parameter(torch.full((n, n, n), float(init)))
+        self.register_buffer("stride", torch.tensor([1, n, n * n], dtype=torch.int32).view(3, 1), persistent=False)
+
+    def indices(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Flat indices into `grid` (8, B) int32 and trilinear weights (8, B) for points x (B, 3)."""
+        batch = x.shape[0]
+        pos = ((x.t() + 1.0) * (0.5 * self.resolution)).clamp(0.0, float(self.resolution))  # (3, B)
+        p0 = pos.to(torch.int32).clamp_max(self.resolution - 1)  # floor, as pos >= 0
+        frac = pos - p0
+        a0 = p0 * self.stride
+        a1 = a0 + self.stride
+        idx = (
+            torch.stack([a0[0], a1[0]]).view(2, 1, 1, batch)
+            + torch.stack([a0[1], a1[1]]).view(1, 2, 1, batch)
+            + torch.stack([a0[2], a1[2]]).view(1, 1, 2, batch)
+        ).view(8, batch)
+        f0, f1, f2 = frac
+        w = (
+            torch.stack([1 - f0, f0]).view(2, 1, 1, batch)
+            * torch.stack([1 - f1, f1]).view(1, 2, 1, batch)
+            * torch.stack([1 - f2, f2]).view(1, 1, 2, batch)
+        ).view(8, batch)
+        return idx, w
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and not x.requires_grad:
+            # Training step: _GridInterp's backward is the fastest here on a CPU (0.67 against
+            # grid_sample's 0.89 ms forward + backward for 8192 points at R = 63, one thread).
+            with torch.no_grad():
+                idx, w = self.indices(x)
+            return _GridInterp.apply(self.grid.view(1, -1), idx.unsqueeze(0), w.unsqueeze(0)).view(-1)
+        # Inference (0.28 against 0.40 ms), and gradients with respect to x (eikonal loss).
+        n = self.resolution + 1
+        coords = x.clamp(-1.0, 1.0).reshape(1, -1, 1, 1, 3)
+        out = nn.functional.grid_sample(self.grid.view(1, 1, n, n, n), coords, mode="bilinear", align_corners=True)
+        return out.reshape(-1)
+
+
+_CLASSES = {"mlp": DeepSDFMLP, "siren": Siren, "fourier": FourierMLP, "hashgrid": HashGridSDF, "grid": DenseGridSDF}
 
 
 def build_model(arch: str, **hparams) -> nn.Module:

@@ -1,28 +1,45 @@
-"""Storage formats of model weights: float32, float16, and block-wise int8.
+"""Storage formats of model weights: float32, float16, and block-wise integer codes.
 
-int8 stores every large floating tensor (a hash grid's feature table) as signed
-8-bit codes with one float32 absmax scale per block of BLOCK consecutive values;
-small tensors (the MLP head, biases) stay float16. The table holds nearly all of
-a hash grid's parameters, so int8 halves the stored size against float16, which
-buys twice the table rows in the same bytes.
+`int8`, `int6`, `int5` and `int4` store every large floating tensor (a hash grid's feature table)
+as signed codes of that many bits, packed into bytes, with one float32 absmax scale per block of
+BLOCK consecutive values; small tensors (the MLP head, biases) stay float16. The table holds
+nearly all of a hash grid's parameters, so its bits per value set the model's size.
+
+Quantization-aware training (`fake_quantize`) makes the forward pass see exactly the values that
+will be stored, while gradients pass straight through the rounding to the float weights.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
-WEIGHT_DTYPES = ("float32", "float16", "int8")
+WEIGHT_DTYPES = ("float32", "float16", "int8", "int6", "int5", "int4")
 BLOCK = 4096  # values per scale: small enough to follow a level's range, large enough that scales cost ~0.1 %
 MIN_QUANTIZED = 16384  # tensors smaller than this stay float16: they are a rounding error in the size
 SCALE_SUFFIX = ".qscale"
 BLOCK_SUFFIX = ".qblock"  # the block size, stored so that a later BLOCK still reads old files
-_QMAX = 127
+BITS_SUFFIX = ".qbits"  # codes narrower than 8 bits are packed; int8 files from before have no entry
+SHAPE_SUFFIX = ".qshape"
+_META = (SCALE_SUFFIX, BLOCK_SUFFIX, BITS_SUFFIX, SHAPE_SUFFIX)
+
+
+def code_bits(weight_dtype: str) -> int | None:
+    """Bits per stored code of an integer format, None for float formats."""
+    if weight_dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"unknown weight_dtype '{weight_dtype}' (choose from {', '.join(WEIGHT_DTYPES)})")
+    return int(weight_dtype[3:]) if weight_dtype.startswith("int") else None
+
+
+def is_quantized(tensor: torch.Tensor) -> bool:
+    """Whether an integer format stores this tensor as codes (else float16)."""
+    return tensor.is_floating_point() and tensor.numel() >= MIN_QUANTIZED
 
 
 def encode_state(state: dict[str, torch.Tensor], weight_dtype: str) -> dict[str, torch.Tensor]:
     """The state dict as stored: floating tensors cast or quantized, others unchanged."""
-    if weight_dtype not in WEIGHT_DTYPES:
-        raise ValueError(f"unknown weight_dtype '{weight_dtype}' (choose from {', '.join(WEIGHT_DTYPES)})")
+    bits = code_bits(weight_dtype)
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         value = value.detach().cpu()
@@ -30,9 +47,15 @@ def encode_state(state: dict[str, torch.Tensor], weight_dtype: str) -> dict[str,
             out[key] = value
         elif weight_dtype == "float32":
             out[key] = value.float()
-        elif weight_dtype == "int8" and value.numel() >= MIN_QUANTIZED:
-            out[key], out[key + SCALE_SUFFIX] = quantize_int8(value, BLOCK)
+        elif bits is not None and is_quantized(value):
+            codes, out[key + SCALE_SUFFIX] = quantize(value, bits, BLOCK)
             out[key + BLOCK_SUFFIX] = torch.tensor([BLOCK], dtype=torch.int32)
+            if bits == 8:
+                out[key] = codes
+            else:
+                out[key] = pack_codes(codes, bits)
+                out[key + BITS_SUFFIX] = torch.tensor([bits], dtype=torch.int32)
+                out[key + SHAPE_SUFFIX] = torch.tensor(list(value.shape), dtype=torch.int32)
         else:
             out[key] = value.half()
     return out
@@ -42,26 +65,79 @@ def decode_state(stored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Float32 state dict from a stored one (inverse of `encode_state`, up to rounding)."""
     out: dict[str, torch.Tensor] = {}
     for key, value in stored.items():
-        if key.endswith((SCALE_SUFFIX, BLOCK_SUFFIX)):
+        if key.endswith(_META):
             continue
         scale = stored.get(key + SCALE_SUFFIX)
-        if scale is not None:
-            out[key] = dequantize_int8(value, scale, int(stored[key + BLOCK_SUFFIX]))
-        else:
+        if scale is None:
             out[key] = value.float() if value.is_floating_point() else value
+            continue
+        if key + BITS_SUFFIX in stored:
+            bits, shape = int(stored[key + BITS_SUFFIX]), torch.Size(stored[key + SHAPE_SUFFIX].tolist())
+            value = unpack_codes(value, bits, shape.numel()).view(shape)
+        out[key] = dequantize(value, scale, int(stored[key + BLOCK_SUFFIX]))
     return out
 
 
-def quantize_int8(tensor: torch.Tensor, block: int = BLOCK) -> tuple[torch.Tensor, torch.Tensor]:
-    """int8 codes (same shape) and float32 absmax scales, one per block of the flattened tensor."""
+def quantize(tensor: torch.Tensor, bits: int, block: int = BLOCK) -> tuple[torch.Tensor, torch.Tensor]:
+    """Signed codes in [-(2^(bits-1) - 1), 2^(bits-1) - 1] as int8 (same shape) and float32 absmax
+    scales, one per block of the flattened tensor."""
     blocks = _blocks(tensor.detach().float(), block)
-    scale = blocks.abs().amax(1).clamp_min(torch.finfo(torch.float32).tiny) / _QMAX
-    codes = (blocks / scale[:, None]).round().clamp(-_QMAX, _QMAX).to(torch.int8)
+    qmax = 2 ** (bits - 1) - 1
+    scale = blocks.abs().amax(1).clamp_min(torch.finfo(torch.float32).tiny) / qmax
+    codes = (blocks / scale[:, None]).round().clamp(-qmax, qmax).to(torch.int8)
     return _unblocked(codes, tensor.shape), scale
 
 
-def dequantize_int8(codes: torch.Tensor, scale: torch.Tensor, block: int = BLOCK) -> torch.Tensor:
+def dequantize(codes: torch.Tensor, scale: torch.Tensor, block: int = BLOCK) -> torch.Tensor:
     return _unblocked(_blocks(codes.float(), block) * scale[:, None].float(), codes.shape)
+
+
+def pack_codes(codes: torch.Tensor, bits: int) -> torch.Tensor:
+    """Signed codes of `bits` bits, packed little-endian into a flat uint8 tensor."""
+    unsigned = (codes.reshape(-1).numpy().astype(np.int16) + 2 ** (bits - 1)).astype(np.uint8)
+    planes = (unsigned[:, None] >> np.arange(bits, dtype=np.uint8)) & 1
+    return torch.from_numpy(np.packbits(planes.reshape(-1), bitorder="little"))
+
+
+def unpack_codes(packed: torch.Tensor, bits: int, count: int) -> torch.Tensor:
+    planes = np.unpackbits(packed.numpy(), count=count * bits, bitorder="little").reshape(count, bits)
+    unsigned = (planes.astype(np.int16) << np.arange(bits, dtype=np.int16)).sum(1)
+    return torch.from_numpy((unsigned - 2 ** (bits - 1)).astype(np.int8))
+
+
+class _FakeQuantize(torch.nn.Module):
+    """Parametrization: the stored values in the forward pass, identity gradient (straight-through)."""
+
+    def __init__(self, bits: int, block: int):
+        super().__init__()
+        self.bits, self.block = bits, block
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            codes, scale = quantize(weight, self.bits, self.block)
+            stored = dequantize(codes, scale, self.block)
+        return weight + (stored - weight).detach()
+
+
+def fake_quantize(model: torch.nn.Module, weight_dtype: str) -> list[tuple[torch.nn.Module, str]]:
+    """Make every tensor that `weight_dtype` stores as codes read as its stored values (in place).
+    Returns the (module, name) pairs for `remove_fake_quantize`; none for float formats."""
+    bits = code_bits(weight_dtype)
+    if bits is None:
+        return []
+    done = []
+    for module in list(model.modules()):
+        for name, param in list(module.named_parameters(recurse=False)):
+            if is_quantized(param):
+                parametrize.register_parametrization(module, name, _FakeQuantize(bits, BLOCK))
+                done.append((module, name))
+    return done
+
+
+def remove_fake_quantize(done: list[tuple[torch.nn.Module, str]]) -> None:
+    """Back to plain float parameters (the values before rounding; `encode_state` rounds them the same way)."""
+    for module, name in done:
+        parametrize.remove_parametrizations(module, name, leave_parametrized=False)
 
 
 def _blocks(tensor: torch.Tensor, block: int) -> torch.Tensor:

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .errors import TrainingError
 from .io import atomic_path
 from .models import build_model
-from .quantize import decode_state, encode_state, stored_bytes
+from .quantize import decode_state, encode_state, fake_quantize, remove_fake_quantize, stored_bytes
 
 LOSSES = ("l1_clamp", "mse", "mape")
 MIN_OOM_BATCH = 256  # below this, out-of-memory is not about the batch: fail instead of halving
@@ -37,7 +37,8 @@ class TrainConfig:
     val_every: int = 250
     near_fraction: float = 0.0  # share of each batch drawn from near-surface points; 0 = uniform over all
     patience: int = 0  # validation checks without improvement before stopping; 0 = never stop early
-    weight_dtype: str = "float32"  # float32 | float16 | int8 (large tensors block-quantized): how the weights are stored
+    weight_dtype: str = "float32"  # float32 | float16 | int8 | int6 | int5 | int4 (large tensors as block-scaled codes): how the weights are stored
+    qat: bool = False  # quantization-aware: train on the values that weight_dtype will store (straight-through rounding)
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -114,6 +115,7 @@ def train(
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     model.to(device).train()
+    rounded = fake_quantize(model, cfg.weight_dtype) if cfg.qat else []
     x, y, vx, vy = (float_tensor(a, device) for a in (train_xyz, train_sdf, val_xyz, val_sdf))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-15, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg)
@@ -139,6 +141,7 @@ def train(
                     break
     seconds = time.perf_counter() - start
     model.load_state_dict(best[2])
+    remove_fake_quantize(rounded)
     return TrainResult(step, seconds, best[1], best[0], loss_value, cfg.lr, history=history, batch_size=batch)
 
 

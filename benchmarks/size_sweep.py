@@ -1,0 +1,158 @@
+"""F1 against stored bytes: the hash grid, the dense `grid` control and SIREN at about 32, 64, 128
+and 194 KB each, trained and tested on the same points.
+
+Every model goes through the real save/load path, so bytes and F1s are those of the weights as
+stored. Each architecture keeps its config/config.yaml recipe; only its size changes (the hash
+grid: levels and table rows; the grid: its resolution; SIREN: its width). One thread per training,
+`--jobs` trainings at once. Samples come from the pipeline's cache (results/samples/<tag>) when a
+run made them, else they are made here once (results/size_sweep/samples).
+
+    python benchmarks/size_sweep.py                       # the 12-object subset below, 2 jobs
+    python benchmarks/size_sweep.py --objects 0,16 --families hashgrid,grid
+
+Prints the F1-vs-bytes table and writes results/size_sweep/runs.csv and docs/size_sweep.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from implicit3d.workflow import sample_tag  # noqa: E402
+
+# The subset: the six objects with the lowest near-surface F1 under the previous default
+# (16, 0, 20, 36, 4, 8) and six more spread over the collection.
+SUBSET = "0,4,8,10,16,18,20,26,30,36,40,45"
+# family: (architecture in config/config.yaml, {target KB: changes to its params and training})
+FAMILIES = {
+    "hashgrid": ("hashgrid", {
+        32: ({"levels": 8, "log2_table": 11}, {}),
+        64: ({"levels": 8, "log2_table": 12}, {}),
+        128: ({"levels": 8, "log2_table": 13}, {}),
+        194: ({}, {}),  # the previous default: 12 levels of 2^13 rows, int8
+    }),
+    # The same tables at 4 bits per value, trained on the stored values.
+    "hashgrid_int4_qat": ("hashgrid", {
+        32: ({"levels": 8, "log2_table": 12}, {"weight_dtype": "int4", "qat": True}),
+        64: ({"levels": 8, "log2_table": 13}, {"weight_dtype": "int4", "qat": True}),
+        128: ({"levels": 12, "log2_table": 13, "features": 2}, {"weight_dtype": "int4", "qat": True}),
+    }),
+    "grid": ("grid", {32: ({"resolution": 30}, {}), 64: ({"resolution": 39}, {}), 128: ({"resolution": 49}, {}), 194: ({"resolution": 57}, {})}),
+    "siren": ("siren", {32: ({"hidden": 62}, {}), 64: ({"hidden": 88}, {}), 128: ({"hidden": 125}, {}), 194: ({"hidden": 154}, {})}),
+}  # fmt: skip
+
+
+def model_cfg(config: dict, family: str, size: int) -> dict:
+    arch_name, sizes = FAMILIES[family]
+    params, training = sizes[size]
+    cfg = copy.deepcopy(config["architectures"][arch_name])
+    cfg["params"].update(params)
+    cfg["training"].update(training)
+    return cfg
+
+
+def samples_for(config: dict, meshes: Path, name: str) -> Path:
+    cached = REPO / "results" / "samples" / sample_tag(config) / f"{name}.parquet"
+    if cached.exists():
+        return cached
+    from implicit3d.stages import normalize, sample
+
+    out = REPO / "results" / "size_sweep" / "samples" / f"{name}.parquet"
+    if not out.exists():
+        matches = sorted(meshes.glob(f"{name}.*"))
+        if not matches:
+            sys.exit(f"{meshes}: no mesh named {name}")
+        with tempfile.TemporaryDirectory() as tmp:
+            normalize(str(matches[0]), f"{tmp}/{name}.ply", f"{tmp}/{name}.json", config["normalize"]["max_faces"])
+            sample(f"{tmp}/{name}.ply", str(out), config["sampling"])
+    return out
+
+
+def run_one(task: tuple[str, int, str, dict, str]) -> dict:
+    family, size, name, cfg, points = task
+    from implicit3d.evaluation import evaluate_points
+    from implicit3d.io import read_points
+    from implicit3d.stages import train
+    from implicit3d.training import load_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        info = train(points, f"{tmp}/m.pt", f"{tmp}/m.json", cfg, threads=1, device="cpu", progress=False)
+        model, ckpt = load_model(f"{tmp}/m.pt")
+    frame, _ = read_points(points)
+    metrics = evaluate_points(model, frame[frame["split"] == "test"])
+    row = {"family": family, "target_kb": size, "object": name, "model_bytes": ckpt["model_bytes"], "train_seconds": info["train_seconds"],
+           **{k: metrics[k] for k in ("f1_near", "f1_volume", "sdf_mae_band")}}  # fmt: skip
+    print(f"{family:>18} {size:>4} KB {name:>4}: near {row['f1_near']:.4f} volume {row['f1_volume']:.4f} {row['model_bytes']:,} B", file=sys.stderr, flush=True)
+    return row
+
+
+def table(runs: pd.DataFrame) -> str:
+    head = ["family", "target KB", "model bytes", "mean f1_near", "mean f1_volume", "min f1_near", "mean sdf_mae_band", "median train s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (family, size), d in runs.groupby(["family", "target_kb"], sort=False):
+        cells = [family, str(size), f"{int(d.model_bytes.max()):,}", f"{d.f1_near.mean():.4f}", f"{d.f1_volume.mean():.4f}",
+                 f"{d.f1_near.min():.4f}", f"{d.sdf_mae_band.mean():.4f}", f"{statistics.median(d.train_seconds):.1f}"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def figure(runs: pd.DataFrame, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    means = runs.groupby(["family", "target_kb"], sort=False).agg(bytes=("model_bytes", "max"), near=("f1_near", "mean"), volume=("f1_volume", "mean"))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), constrained_layout=True, sharex=True)
+    for ax, col, title in zip(axes, ("near", "volume"), ("near-surface F1", "volume F1"), strict=True):
+        for family, part in means.groupby(level="family", sort=False):
+            ax.plot(part["bytes"] / 1024, part[col], marker="o", label=family)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("stored bytes per object (KiB)")
+        ax.set_title(f"mean {title}, {runs.object.nunique()} objects")
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--meshes", type=Path, default=REPO / ".." / "shared" / "data" / "test_task_meshes")
+    parser.add_argument("--objects", default=SUBSET, help=f"comma-separated mesh stems (default: {SUBSET})")
+    parser.add_argument("--families", default="hashgrid,grid,siren", help=f"from {', '.join(FAMILIES)}")
+    parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--figure", type=Path, default=REPO / "docs" / "size_sweep.png")
+    args = parser.parse_args(argv)
+    config = yaml.safe_load(args.config.read_text())
+    families = args.families.split(",")
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        parser.error(f"unknown families {unknown}")
+    names = args.objects.split(",")
+    points = {name: str(samples_for(config, args.meshes, name)) for name in names}
+    tasks = [(f, s, n, model_cfg(config, f, s), points[n]) for f in families for s in FAMILIES[f][1] for n in names]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        runs = pd.DataFrame(list(pool.map(run_one, tasks)))
+    out = REPO / "results" / "size_sweep" / "runs.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out, index=False)
+    figure(runs, args.figure)
+    print(table(runs))
+    print(f"\nper object: {out.relative_to(REPO)}; figure: {args.figure}")
+
+
+if __name__ == "__main__":
+    main()
