@@ -96,7 +96,7 @@ def test_reconstructions_and_figures_for_every_object(finished_run):
         (ply,) = (res / "meshes" / r.model).glob(f"*/{r.object}.ply")
         if pd.isna(r.recon_note):
             assert len(trimesh.load(ply, force="mesh").faces) > 0
-        for kind in ("slices", "render"):
+        for kind in ("slices", "render", "trace"):
             (png,) = (res / "figures" / r.model).glob(f"*/{r.object}_{kind}.png")
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     hashgrid = rows[rows.model == "hashgrid"]

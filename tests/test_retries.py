@@ -75,7 +75,7 @@ def test_without_a_retry_the_same_job_fails(tmp_path):
 # Rules of the real workflow that declare mem_mb and runtime; the dry run must plan each of them.
 RESOURCE_RULES = {
     "normalize", "sample", "train", "evaluate", "reconstruct",
-    "figures", "summary_report", "figure_size", "aggregate", "tracking",
+    "figures", "summary_report", "figure_size", "viewer", "aggregate", "tracking",
 }  # fmt: skip
 
 

@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_result_commands(sub)
 
+    p = sub.add_parser("export", help="a trained model as ONNX (.onnx) or as NumPy arrays for implicit3d.portable (.npz)")
+    p.add_argument("model", help="trained model (.pt)")
+    p.add_argument("-o", "--output", required=True, help="out.onnx (any ONNX runtime) or out.npz (implicit3d.portable, NumPy only)")
+
     p = sub.add_parser("config", help="every config key with the value a run would use; --markdown: the reference")
     p.add_argument("--configfile", nargs="+", action="extend", default=[], metavar="FILE",
                    help="merged over config/config.yaml in order, as with snakemake --configfile")
@@ -224,18 +228,41 @@ def _evaluate(args) -> int:
     return 0
 
 
-def _load_trained(path: str, device):
+def _load_trained(path: str, device, with_info: bool = False):
     from .training import load_model
 
     try:
-        model, _ = load_model(path, device)
+        model, info = load_model(path, device)
     except FileNotFoundError:
         raise Implicit3DError(f"{path}: model file not found") from None
     except (pickle.UnpicklingError, RuntimeError, EOFError):
         raise Implicit3DError(f"{path}: not a model checkpoint (torch.load cannot read it)") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise Implicit3DError(f"{path}: not an implicit3d model checkpoint ({_brief(exc)})") from None
-    return model
+    return (model, info) if with_info else model
+
+
+def _export(args) -> int:
+    """Errors (a missing or unreadable model, an unknown format) exit 2, with one line."""
+    from .export import export_format, export_npz, export_onnx
+
+    try:
+        fmt = export_format(args.output)
+        model, info = _load_trained(args.model, "cpu", with_info=True)
+        size = export_onnx(model, args.output) if fmt == ".onnx" else export_npz(model, info, args.output)
+    except Implicit3DError as exc:
+        print(f"implicit3d export: error: {exc}", file=sys.stderr)
+        return 2
+    note = ""
+    if fmt == ".npz":
+        from .evaluation import predict_numpy
+        from .portable import load
+
+        points = np.random.default_rng(0).uniform(-1.0, 1.0, (4096, 3)).astype(np.float32)
+        diff = np.abs(load(args.output)(points) - predict_numpy(model, points)).max()
+        note = f"; max |numpy - torch| on 4096 random points: {diff:.1e}"
+    print(f"{args.output}: {info['arch']} model as {fmt[1:]}, {size} bytes{note}")
+    return 0
 
 
 def _transform_for(args):
@@ -309,7 +336,8 @@ def _config(args) -> int:
     return 0
 
 
-_COMMANDS = {"normalize": _normalize, "sdf": _sdf, "predict": _predict, "mesh": _mesh, "evaluate": _evaluate, "config": _config}
+_COMMANDS = {"normalize": _normalize, "sdf": _sdf, "predict": _predict, "mesh": _mesh, "evaluate": _evaluate, "export": _export,
+             "config": _config}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,7 +28,7 @@ from .summary import read_summary
 matplotlib.use("Agg")  # headless: no display on cluster nodes or CI
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib.colors import ListedColormap, SymLogNorm  # noqa: E402
+from matplotlib.colors import ListedColormap, LogNorm, SymLogNorm, to_rgb  # noqa: E402
 from matplotlib.patches import Circle, Patch  # noqa: E402
 
 log = logging.getLogger("implicit3d")
@@ -40,6 +40,7 @@ AXIS_NAMES = "xyz"
 ERROR_COLORS = ["#ffffff", "#c8c8c8", "#d62728", "#1f77b4"]
 ERROR_LABELS = ["outside (right)", "inside (right)", "false inside", "false outside"]
 NOT_SAMPLED = "#f3ead2"
+ELEV, AZIM = 20, -60  # the renderings' view (matplotlib's view_init, degrees, up axis along z)
 
 
 def slice_points(resolution: int, normal: int, horizontal: int, vertical: int, extent: float = 1.0) -> np.ndarray:
@@ -162,28 +163,110 @@ def plot_render(
     up: str = "y",
 ) -> None:
     """Shaded renderings of the ground truth and the reconstruction from the same view."""
-    rotate = _up_to_z(up)
-    verts = truth.vertices @ rotate.T
-    center = (verts.max(axis=0) + verts.min(axis=0)) / 2
-    half = float((verts.max(axis=0) - verts.min(axis=0)).max()) / 2 * 1.05 or 1.0
+    rotate, center, half = _render_frame(truth, up)
     fig = plt.figure(figsize=(11, 5.6))
     panels = [(truth, f"ground truth ({len(truth.faces):,} faces)", "#8fa8c8"), (recon, recon_label, "#e0a060")]
     for i, (mesh, label, color) in enumerate(panels):
         ax = fig.add_subplot(1, 2, i + 1, projection="3d")
-        ax.view_init(elev=20, azim=-60)
-        ax.set_box_aspect((1, 1, 1), zoom=1.4)  # 3D axes pad a lot by default
-        for set_lim, c in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), center, strict=True):
-            set_lim(c - half, c + half)
-        ax.set_axis_off()
-        ax.set_title(label, fontsize=10)
-        if mesh is None or len(mesh.faces) == 0:
-            ax.text2D(0.5, 0.5, "empty level set:\nthe model predicts no inside", ha="center", va="center", transform=ax.transAxes)
-            continue
-        ax.add_collection3d(_shaded_faces(mesh, rotate, color, max_faces, elev=20, azim=-60))
+        _mesh_panel(ax, mesh, label, color, rotate, center, half, max_faces)
     if title:
         fig.suptitle(title)
     fig.subplots_adjust(left=0, right=1, bottom=0, top=0.9, wspace=0)
     _save(fig, out)
+
+
+def plot_trace(
+    field,
+    recon: trimesh.Trimesh | None,
+    truth: trimesh.Trimesh,
+    out: str | os.PathLike,
+    title: str = "",
+    up: str = "y",
+    max_faces: int = 30000,
+    **trace_kwargs,
+) -> dict:
+    """The reconstruction (marching cubes), the SDF `field` itself sphere-traced from the same view
+    and framing (`spheretrace.trace_image`, pixel for pixel the 3D panel's camera), and the steps
+    per ray. Returns the trace's summary."""
+    from .spheretrace import trace_image
+
+    rotate, center, half = _render_frame(truth, up)
+    fig = plt.figure(figsize=(16.0, 5.7))
+    side_w, side_h = 5.0 / 16.0, 5.0 / 5.7
+    ax = fig.add_axes((0.0, 0.02, side_w, side_h), projection="3d")
+    label = "marching cubes" if recon is None else f"marching cubes ({len(recon.faces):,} faces)"
+    _mesh_panel(ax, recon, label, "#e0a060", rotate, center, half, max_faces)
+    camera = _view_camera(ax, center, half)
+    trace = trace_image(field, center=center @ rotate, rotate=rotate, elev=ELEV, azim=AZIM, **camera, **trace_kwargs)
+    info = trace.summary()
+    extent = camera["window"]
+    rgb = np.where(trace.hit[..., None], trace.shade[..., None] * np.asarray(to_rgb("#e0a060")), 1.0)
+    ax = fig.add_axes((side_w, 0.02, side_w, side_h))
+    ax.imshow(rgb, extent=extent)
+    ax.set_title(f"sphere-traced SDF ({trace.hit.shape[0]}² rays, {info['hit_fraction']:.1%} hit)", fontsize=10)
+    ax = fig.add_axes((2 * side_w, 0.02, side_w, side_h))
+    steps = np.ma.masked_where(~trace.entered, trace.steps)
+    im = ax.imshow(steps, extent=extent, cmap="magma", norm=LogNorm(vmin=1, vmax=max(2, int(trace.steps.max()))), interpolation="nearest")
+    cap = "no cap" if info["cap"] is None else f"steps capped at {info['cap']:g}"
+    ax.set_title(f"SDF evaluations per ray: mean {info['mean_steps']:.1f} ({cap})", fontsize=10)
+    bar = fig.colorbar(im, cax=fig.add_axes((3 * side_w + 0.005, 0.15, 0.01, 0.6)), label="SDF evaluations (log scale)")
+    bar.set_ticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= trace.steps.max()], labels=None)
+    bar.ax.yaxis.set_major_formatter("{x:.0f}")
+    bar.ax.minorticks_off()
+    for ax in fig.axes[1:3]:
+        ax.set_axis_off()
+    head = f"{title}   " if title else ""
+    fig.suptitle(f"{head}sphere tracing: {info['mean_steps']:.1f} steps per ray (rays entering the volume), {info['hit_fraction']:.1%} of rays hit")
+    _save(fig, out)
+    return info
+
+
+def _view_camera(ax, center: np.ndarray, half: float) -> dict:
+    """The camera of a 3D axes set up by `_mesh_panel`, for `spheretrace.camera_rays`: the axes'
+    view window on the plane through `center` (frame units) and the eye's distance (None for an
+    orthographic projection), read off matplotlib's own projection."""
+    from mpl_toolkits.mplot3d import proj3d
+
+    from .spheretrace import view_basis
+
+    u, _, w = view_basis(ELEV, AZIM)  # in the rotated (plotting) frame
+    proj = ax.get_proj()
+
+    def project(p):
+        x, y, _ = proj3d.proj_transform(*p, proj)
+        return np.array([x, y])
+
+    origin, d = project(center), 0.5 * half
+    scale = float(np.linalg.norm(project(center + d * u) - origin)) / d
+    ratio = float(np.linalg.norm(project(center + d * w + d * u) - project(center + d * w))) / d / scale
+    (x0, y0), (x1, y1) = ax.viewLim.get_points()
+    window = ((x0 - origin[0]) / scale, (x1 - origin[0]) / scale, (y0 - origin[1]) / scale, (y1 - origin[1]) / scale)
+    distance = d * ratio / (ratio - 1) if ratio > 1 + 1e-6 else None  # magnification D / (D - d)
+    return {"window": window, "distance": distance}
+
+
+def _render_frame(truth: trimesh.Trimesh, up: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """The renderings' frame: rotation putting `up` along z, and the center and half-size of the
+    ground truth's bounding box there (plus 5%)."""
+    rotate = _up_to_z(up)
+    verts = truth.vertices @ rotate.T
+    center = (verts.max(axis=0) + verts.min(axis=0)) / 2
+    half = float((verts.max(axis=0) - verts.min(axis=0)).max()) / 2 * 1.05 or 1.0
+    return rotate, center, half
+
+
+def _mesh_panel(ax, mesh, label, color, rotate, center, half, max_faces) -> None:
+    """One mesh, shaded, on a 3D axes in the renderings' view (`ELEV`, `AZIM`)."""
+    ax.view_init(elev=ELEV, azim=AZIM)
+    ax.set_box_aspect((1, 1, 1), zoom=1.4)  # 3D axes pad a lot by default
+    for set_lim, c in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), center, strict=True):
+        set_lim(c - half, c + half)
+    ax.set_axis_off()
+    ax.set_title(label, fontsize=10)
+    if mesh is None or len(mesh.faces) == 0:
+        ax.text2D(0.5, 0.5, "empty level set:\nthe model predicts no inside", ha="center", va="center", transform=ax.transAxes)
+        return
+    ax.add_collection3d(_shaded_faces(mesh, rotate, color, max_faces, elev=ELEV, azim=AZIM))
 
 
 def _up_to_z(up: str) -> np.ndarray:
@@ -350,6 +433,35 @@ def render_figure(
         label += f"\nchamfer {rec['chamfer']:.4f}, normal consistency {rec['normal_consistency']:.3f}"
     plot_render(recon if len(recon.faces) else None, load_normalized(truth_in), out, title, label, max_faces, up)
     log.info("wrote %s: rendering of %d reconstructed faces (at most %d drawn)", out, len(recon.faces), max_faces)
+
+
+def trace_figure(
+    model_in: str,
+    recon_in: str,
+    truth_in: str,
+    out: str,
+    title: str = "",
+    cap: float | None = 0.1,
+    bound: str = "sphere",
+    up: str = "y",
+    max_faces: int = 30000,
+    resolution: int = 256,
+    max_steps: int = 128,
+    threads: int = 1,
+) -> dict:
+    """The sphere-tracing figure of a saved model; `cap` bounds each step (the loss clamp, see
+    `spheretrace.step_cap`), `bound` is the sampled volume (sphere or cube)."""
+    from .mesh import load_normalized
+    from .spheretrace import model_field
+    from .training import load_model
+
+    torch.set_num_threads(max(1, int(threads)))
+    model, _ = load_model(model_in)
+    recon = load_normalized(recon_in)
+    kwargs = {"resolution": resolution, "cap": cap, "bound": bound, "max_steps": max_steps}
+    info = plot_trace(model_field(model), recon if len(recon.faces) else None, load_normalized(truth_in), out, title, up, max_faces, **kwargs)
+    log.info("wrote %s: sphere tracing %s", out, ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()))
+    return info
 
 
 def collection_figures(summary_csv: str, f1_out: str | None = None, size_out: str | None = None) -> None:

@@ -120,6 +120,19 @@ class _GridInterp(torch.autograd.Function):
         return grad, None, None
 
 
+class _BitwiseXor(torch.autograd.Function):
+    """a ^ b of integer tensors, which the TorchScript ONNX exporter writes as BitwiseXor (opset 18):
+    its own translation of `^` takes booleans only. Used by the export path only."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a ^ b
+
+    @staticmethod
+    def symbolic(g, a, b):
+        return g.op("BitwiseXor", a, b)
+
+
 class HashGridSDF(nn.Module):
     """Multiresolution grid of learned features (Instant-NGP style) with a tiny ReLU MLP head.
 
@@ -169,16 +182,20 @@ class HashGridSDF(nn.Module):
             self.mlp[-1].bias.zero_()
             self.mlp[-1].weight.mul_(0.1)
 
-    def indices(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Table rows (L, 8, B) int32 and trilinear weights (L, 8, B) for points x (B, 3)."""
+    def indices(self, x: torch.Tensor, wide: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Table rows (L, 8, B) int32 and trilinear weights (L, 8, B) for points x (B, 3).
+
+        wide: int64 rows from operations that ONNX can express (the export path), the same values.
+        """
         levels, nd, batch = self.levels, self.n_dense, x.shape[0]
+        itype = torch.int64 if wide else torch.int32  # .to() is a no-op on the int32 buffers otherwise
         u = ((x.t() + 1.0) * 0.5).clamp(0.0, 1.0)  # (3, B) in [0, 1]
         pos = u.unsqueeze(0) * self.resolution.view(-1, 1, 1)  # (L, 3, B)
-        p0 = torch.minimum(pos.to(torch.int32), self.max_corner.view(-1, 1, 1))  # floor, as pos >= 0
+        p0 = torch.minimum(pos.to(itype), self.max_corner.view(-1, 1, 1).to(itype))  # floor, as pos >= 0
         frac = pos - p0
         parts = []
         if nd:
-            s = self.stride[:nd].view(nd, 3, 1)
+            s = self.stride[:nd].view(nd, 3, 1).to(itype)
             a0 = p0[:nd] * s
             a1 = a0 + s
             rows = (
@@ -194,9 +211,11 @@ class HashGridSDF(nn.Module):
             hy = torch.stack([hy, hy + _PRIMES[1]], 1)
             hz = q0[:, 2] * _PRIMES[2]
             hz = torch.stack([hz, hz + _PRIMES[2]], 1)
-            rows = (hx.view(nh, 2, 1, 1, batch) ^ hy.view(nh, 1, 2, 1, batch) ^ hz.view(nh, 1, 1, 2, batch)) & (self.table_size - 1)
+            # In int64 the prime products do not wrap, but the low bits that the mask keeps are the same.
+            xor = _BitwiseXor.apply if wide else torch.bitwise_xor
+            rows = xor(xor(hx.view(nh, 2, 1, 1, batch), hy.view(nh, 1, 2, 1, batch)), hz.view(nh, 1, 1, 2, batch)) & (self.table_size - 1)
             parts.append(rows.view(nh, 8, batch))
-        idx = torch.cat(parts, 0) + self.offset.view(-1, 1, 1)
+        idx = torch.cat(parts, 0) + self.offset.view(-1, 1, 1).to(itype)
         f0, f1, f2 = frac[:, 0], frac[:, 1], frac[:, 2]
         w = (
             torch.stack([1 - f0, f0], 1).view(levels, 2, 1, 1, batch)
@@ -205,14 +224,23 @@ class HashGridSDF(nn.Module):
         ).view(levels, 8, batch)
         return idx, w
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, portable: bool = False) -> torch.Tensor:
+        """Interpolated features of every level (B, L * F), then x when `include_xyz`.
+
+        portable: a plain gather over int64 rows in place of `_GridInterp` (whose fast backward
+        ONNX cannot express), for `implicit3d export`; the same values up to summation order.
+        """
         with torch.no_grad():
-            idx, w = self.indices(x)
-        feats = _GridInterp.apply(self.table, idx, w).permute(1, 0, 2).reshape(x.shape[0], -1)
+            idx, w = self.indices(x, wide=portable)
+        if portable:
+            picked = self.table.index_select(1, idx.reshape(-1)).view(self.features, self.levels, 8, -1)  # (F, L, 8, B)
+            feats = (picked * w).sum(2).permute(2, 1, 0).reshape(-1, self.levels * self.features)
+        else:
+            feats = _GridInterp.apply(self.table, idx, w).permute(1, 0, 2).reshape(x.shape[0], -1)
         return torch.cat([feats, x], 1) if self.include_xyz else feats
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.encode(x)).squeeze(-1)
+    def forward(self, x: torch.Tensor, portable: bool = False) -> torch.Tensor:
+        return self.mlp(self.encode(x, portable)).squeeze(-1)
 
 
 class DenseGridSDF(nn.Module):

@@ -30,17 +30,17 @@ def reconstruction_paths(wildcards):
 
 
 def report_targets():
-    """Per-object figures, collection figures and the summary page of the report."""
+    """Per-object figures, collection figures, the summary page and the viewer of the report."""
     paths = [
         f"results/figures/{m}/{MODEL_TAGS[m]}/{o}_{kind}.png"
         for m in MODELS
         for o in OBJECTS
-        for kind in ("slices", "render")
+        for kind in ("slices", "render", "trace")
     ]
     paths.append("results/figures/f1_near_vs_volume.png")
     if len(MODELS) > 1:  # size vs F1 compares architectures: nothing to compare with one
         paths.append("results/figures/size_vs_f1.png")
-    return paths + ["results/summary.html"]
+    return paths + ["results/summary.html", "results/viewer.html"]
 
 
 def train_gpu(wildcards):

@@ -23,12 +23,20 @@ rule figures:
             labels={"object": "{object}", "figure": "reconstruction"},
             caption="../report/render.rst",
         ),
+        trace=report(
+            "results/figures/{model}/{tag}/{object}_trace.png",
+            category="Objects",
+            subcategory="{model}",
+            labels={"object": "{object}", "figure": "sphere tracing"},
+            caption="../report/trace.rst",
+        ),
     params:
         slice_resolution=config["figures"]["slice_resolution"],
         domain=config["sampling"]["volume"],
         sampling=config["sampling"],  # the slices' ground truth
         render_faces=config["figures"]["render_faces"],
         up=config["figures"]["up_axis"],
+        training=lambda wc: model_spec(config, wc.model, wc.object)["training"],  # the trace's step cap: the loss clamp
     log:
         "results/logs/figures/{model}/{tag}/{object}.log",
     threads: config["threads"]["figures"]
@@ -92,3 +100,46 @@ rule figure_size:
     script:
         "../scripts/figure_size.py"
 
+
+
+# results/viewer.html: one offline page (three.js inlined) with the ground truth and the
+# reconstruction side by side per object and model, and the sign errors on test points.
+from implicit3d.viewer import TEMPLATE as VIEWER_TEMPLATE, THREE_JS as VIEWER_THREE_JS
+
+
+rule viewer:
+    input:
+        truth=expand("results/normalized/{object}.ply", object=OBJECTS),
+        samples=expand("results/samples/{tag}/{object}.parquet", tag=SAMPLE_TAG, object=OBJECTS),
+        models=[f"results/models/{m}/{MODEL_TAGS[m]}/{o}.pt" for m in MODELS for o in OBJECTS],
+        evals=eval_paths,
+        meshes=[f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.ply" for m in MODELS for o in OBJECTS],
+        reconstructions=reconstruction_paths,
+        # The page template and the vendored three.js, from the installed package: a new one redoes the page.
+        template=str(VIEWER_TEMPLATE),
+        three=str(VIEWER_THREE_JS),
+    output:
+        report(
+            "results/viewer.html",
+            category="Viewer",
+            labels={"figure": "interactive viewer"},
+            caption="../report/viewer.rst",
+        ),
+    params:
+        objects=OBJECTS,
+        models=MODELS,
+        max_faces=20000,  # per mesh on the page (simplified beyond; the metrics use the full meshes),
+        face_budget=400000,  # and over all its meshes: fewer each for many objects (2,000 at least)
+        max_points=20000,  # test points per object and model whose sign errors are drawn
+        up=config["figures"]["up_axis"],
+    log:
+        "results/logs/viewer.log",
+    threads: 1
+    resources:
+        mem_mb=scale_with_attempt(config["resources"]["figures"]["mem_mb"]),
+        # ~0.5 s per mesh (load, simplify, predict): a figures job's time per 200 meshes
+        runtime=scale_with_attempt(config["resources"]["figures"]["runtime"] * (1 + len(OBJECTS) * (1 + len(MODELS)) // 200)),
+    conda:
+        "../envs/implicit3d.yaml"
+    script:
+        "../scripts/viewer.py"

@@ -1,7 +1,9 @@
-"""Snakemake adapter: one object's figures: SDF cross-sections and the reconstruction's rendering."""
+"""Snakemake adapter: one object's figures: SDF cross-sections, the reconstruction's rendering and
+the sphere-traced SDF."""
 
-from implicit3d.figures import render_figure, slices_figure
+from implicit3d.figures import render_figure, slices_figure, trace_figure
 from implicit3d.runlog import stage_log
+from implicit3d.spheretrace import step_cap
 
 with stage_log(snakemake.log[0], "figures"):
     title = f"{snakemake.wildcards.object} / {snakemake.wildcards.model}"
@@ -23,4 +25,16 @@ with stage_log(snakemake.log[0], "figures"):
         metrics_in=snakemake.input.metrics,
         max_faces=snakemake.params.render_faces,
         up=snakemake.params.up,
+    )
+    trace_figure(
+        snakemake.input.model,
+        snakemake.input.mesh,
+        snakemake.input.truth,
+        snakemake.output.trace,
+        title=title,
+        cap=step_cap(dict(snakemake.params.training)),
+        bound=snakemake.params.domain,
+        up=snakemake.params.up,
+        max_faces=snakemake.params.render_faces,
+        threads=snakemake.threads,
     )
