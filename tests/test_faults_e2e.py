@@ -115,8 +115,11 @@ def start_and_kill(workdir: Path, sig: int, first: str, ready, timeout: float = 
     """Run the workflow on one core, `first` and its inputs before anything else, and send
     `sig` to it and its jobs once `ready(start_time)` holds."""
     start = time.time()
+    # SIGINT at its default: a shell's background job (`cmd &`) starts with it ignored, and the
+    # workflow would then run to the end as if no Ctrl-C had come.
     proc = subprocess.Popen(command(workdir, "-P", first, cores=1), cwd=workdir, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not ready(start):
         assert proc.poll() is None and time.time() - start < timeout, "the run ended before it could be interrupted"
         time.sleep(0.02)

@@ -145,7 +145,7 @@ def _build_report(run_dir):
 def test_report_is_one_html_file_with_every_figure(finished_run):
     text = _build_report(finished_run).read_text()
     pngs = list((finished_run / "results" / "figures").rglob("*.png"))
-    assert len(pngs) == 2 * 2 * 2 + 2  # models x objects x (slices, render) + collection figures
+    assert len(pngs) == 2 * 2 * 3 + 2  # models x objects x (slices, render, trace) + collection figures
     for png in pngs:  # embedded as data URIs, not linked: the HTML file is all one needs
         assert f"data:image/png;charset=utf8;filename={png.name};base64," in text, png.name
     assert '"Objects"' in text and '"Summary"' in text
