@@ -42,6 +42,11 @@ FAMILIES = {
         128: ({"levels": 8, "log2_table": 13}, {}),
         194: ({}, {}),  # the previous default: 12 levels of 2^13 rows, int8
     }),
+    # All 12 levels kept, fewer rows per level instead.
+    "hashgrid_12_levels": ("hashgrid", {
+        64: ({"log2_table": 11}, {}),
+        128: ({"log2_table": 12}, {}),
+    }),
     # The same tables at 4 bits per value, trained on the stored values.
     "hashgrid_int4_qat": ("hashgrid", {
         32: ({"levels": 8, "log2_table": 12}, {"weight_dtype": "int4", "qat": True}),

@@ -21,7 +21,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
     echo "setup: the lock is made for Python 3.11, $PYTHON is $("$PYTHON" -V 2>&1); set PYTHON=/path/to/python3.11" \
-         "(or install without the lock: pip install -e '.[workflow,test]')"; exit 1; }
+         "(or install without the lock: pip install -e '.[workflow,test,export]')"; exit 1; }
   "$PYTHON" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
