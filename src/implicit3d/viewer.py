@@ -26,12 +26,10 @@ import trimesh
 from .evaluation import predict_numpy
 from .io import atomic_path, read_json, read_points
 from .mesh import load_normalized
+from .viewer_assets import TEMPLATE, THREE_JS
 
 log = logging.getLogger("implicit3d")
 
-ASSETS = Path(__file__).with_name("viewer_assets")
-TEMPLATE = ASSETS / "viewer.html"
-THREE_JS = ASSETS / "three.min.js"
 MAX_FACES = 20000  # per mesh on the page, at most ...
 FACE_BUDGET = 400000  # ... and over all its meshes (many objects: fewer faces each, down to MIN_FACES)
 MIN_FACES = 2000

@@ -1,3 +1,4 @@
+from implicit3d import viewer_assets
 from implicit3d.workflow import discover_meshes, model_spec, model_tag, sample_tag, scale_with_attempt, train_gpus
 
 MESHES = discover_meshes(config["meshes"], config.get("ignore", []))

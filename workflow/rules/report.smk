@@ -101,12 +101,8 @@ rule figure_size:
         "../scripts/figure_size.py"
 
 
-
 # results/viewer.html: one offline page (three.js inlined) with the ground truth and the
 # reconstruction side by side per object and model, and the sign errors on test points.
-from implicit3d.viewer import TEMPLATE as VIEWER_TEMPLATE, THREE_JS as VIEWER_THREE_JS
-
-
 rule viewer:
     input:
         truth=expand("results/normalized/{object}.ply", object=OBJECTS),
@@ -116,8 +112,8 @@ rule viewer:
         meshes=[f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.ply" for m in MODELS for o in OBJECTS],
         reconstructions=reconstruction_paths,
         # The page template and the vendored three.js, from the installed package: a new one redoes the page.
-        template=str(VIEWER_TEMPLATE),
-        three=str(VIEWER_THREE_JS),
+        template=str(viewer_assets.TEMPLATE),
+        three=str(viewer_assets.THREE_JS),
     output:
         report(
             "results/viewer.html",
