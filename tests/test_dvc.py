@@ -16,6 +16,8 @@ import pytest
 import trimesh
 import yaml
 
+from implicit3d.config_docs import merge
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
@@ -37,12 +39,6 @@ def git(cwd: Path, *args: str) -> None:
 
 def dvc(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return run(cwd, str(BIN / "dvc"), *args)
-
-
-def deep_merge(base: dict, extra: dict) -> dict:
-    for key, value in extra.items():
-        base[key] = deep_merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    return base
 
 
 def digests(root: Path, paths: list[str]) -> dict[str, str]:
@@ -76,7 +72,7 @@ def project(tmp_path_factory):
         shutil.copy(REPO / "data" / "sample_meshes" / name, root / "meshes" / name)
     # DVC tracks config/config.yaml as the parameters, so the tiny settings go into it.
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())
-    deep_merge(config, yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text()))
+    merge(config, yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text()))
     config.update(meshes="meshes", models=["hashgrid"])
     (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 

@@ -22,6 +22,7 @@ import trimesh
 from .evaluation import predict_numpy
 from .groundtruth import GroundTruth
 from .io import atomic_path, read_json
+from .metrics import sign_error_map
 from .reconstruct import domain_sdf
 from .summary import read_summary
 
@@ -51,13 +52,6 @@ def slice_points(resolution: int, normal: int, horizontal: int, vertical: int, e
     points[:, horizontal] = h.ravel()
     points[:, vertical] = v.ravel()
     return points
-
-
-def sign_error_map(sdf_true: np.ndarray, sdf_pred: np.ndarray) -> np.ndarray:
-    """Category per point: 0 right outside, 1 right inside, 2 false inside, 3 false outside
-    (inside is sdf < 0, as in the occupancy metrics)."""
-    truth, pred = np.asarray(sdf_true) < 0, np.asarray(sdf_pred) < 0
-    return np.select([truth & pred, ~truth & pred, truth & ~pred], [1, 2, 3], default=0).astype(np.int8)
 
 
 def slice_data(model: torch.nn.Module | None, truth: GroundTruth, resolution: int = 200) -> list[dict]:
@@ -282,8 +276,9 @@ def _shaded_faces(mesh, rotate, color, max_faces, elev, azim):
     from matplotlib.colors import to_rgb
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-    e, a = math.radians(elev), math.radians(azim)
-    eye = np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)])
+    from .spheretrace import view_basis
+
+    eye = view_basis(elev, azim)[2]  # towards the eye, in the plotting frame
     closed = mesh.is_watertight and mesh.is_winding_consistent and mesh.volume > 0
     # Closed and outward-oriented: about half the faces turn away from the camera and are culled.
     mesh = cluster_decimate(mesh, 2 * max_faces if closed else max_faces)

@@ -46,3 +46,13 @@ def sdf_mae(sdf_true: np.ndarray, sdf_pred: np.ndarray, band: float | None = Non
     keep = np.abs(truth) < band if band is not None else np.ones(truth.shape, dtype=bool)
     n = int(keep.sum())
     return (float(np.mean(np.abs(pred[keep] - truth[keep]))) if n else float("nan")), n
+
+
+FALSE_INSIDE, FALSE_OUTSIDE = 2, 3  # categories of `sign_error_map`
+
+
+def sign_error_map(sdf_true: np.ndarray, sdf_pred: np.ndarray) -> np.ndarray:
+    """Category per point: 0 right outside, 1 right inside, 2 false inside, 3 false outside
+    (inside is sdf < 0, as in the occupancy metrics)."""
+    truth, pred = np.asarray(sdf_true) < 0, np.asarray(sdf_pred) < 0
+    return np.select([truth & pred, ~truth & pred, truth & ~pred], [1, FALSE_INSIDE, FALSE_OUTSIDE], default=0).astype(np.int8)

@@ -26,6 +26,7 @@ import trimesh
 from .evaluation import predict_numpy
 from .io import atomic_path, read_json, read_points
 from .mesh import load_normalized
+from .metrics import FALSE_INSIDE, FALSE_OUTSIDE, sign_error_map
 from .viewer_assets import TEMPLATE, THREE_JS
 
 log = logging.getLogger("implicit3d")
@@ -169,10 +170,10 @@ def subsample_test_points(samples: str | os.PathLike, max_points: int = MAX_POIN
 
 
 def sign_errors(blob: Blob, points: np.ndarray, sdf_true: np.ndarray, sdf_pred: np.ndarray) -> dict:
-    """False inside (predicted < 0, truly >= 0) and false outside points into `blob`; the same
-    convention as the metrics (inside: sdf < 0)."""
-    truth, pred = np.asarray(sdf_true) < 0, np.asarray(sdf_pred) < 0
-    false_inside, false_outside = points[pred & ~truth], points[truth & ~pred]
+    """False inside (predicted < 0, truly >= 0) and false outside points into `blob`, as
+    `metrics.sign_error_map` sorts them."""
+    category = sign_error_map(sdf_true, sdf_pred)
+    false_inside, false_outside = points[category == FALSE_INSIDE], points[category == FALSE_OUTSIDE]
     return {
         "points": int(len(points)),
         "false_inside": add_positions(blob, false_inside),
