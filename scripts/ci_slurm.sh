@@ -2,8 +2,9 @@
 # Run the built-in sample through profiles/slurm on a real single-node Slurm cluster started here.
 #   sudo make test-slurm        (or: bash scripts/ci_slurm.sh [VENV]; CI_SLURM_KEEP=1 keeps the logs)
 # Needs root (slurmd runs jobs as their user; apt installs Slurm and MUNGE when missing).
-# Checks: every non-local job ran as a Slurm job and succeeded, the summary came out, and a job
-# that fails (a broken mesh) fails the run. Everything started here is stopped by PID on exit.
+# Checks: every non-local job ran as a Slurm job and succeeded, the summary came out; in shards the
+# sample runs as at most one Slurm job per object with the same summary; and a job that fails (a
+# broken mesh) fails the run. Everything started here is stopped by PID on exit.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$(cd "$REPO" && realpath -m "${1:-.venv}")
@@ -148,13 +149,15 @@ done
 [ "$state" = idle ] || die "node $HOST is '$state', not idle: $(scontrol show node "$HOST" | grep -i reason)"
 say "Slurm is up: node $HOST, $CPUS CPUs, ${MEM_MB} MB, partition debug"
 
-# run_workflow DIR: the sample workflow in DIR through the user profile plus the CI overrides.
+# run_workflow DIR [CONFIGFILE...]: the sample workflow in DIR through the user profile plus the CI
+# overrides, with tests/data/tiny.yaml and the given config files.
 run_workflow() {
   local dir=$1
+  shift
   for name in Snakefile workflow config environment.yml; do cp -r "$REPO/$name" "$dir/"; done
   # timeout resets SIGINT to its default for snakemake (a script's background jobs ignore SIGINT).
   (cd "$dir" && exec timeout -s INT -k 60 900 "$SNAKEMAKE" --profile "$REPO/profiles/slurm" --profile "$REPO/profiles/slurm-ci" \
-    --configfile "$REPO/tests/data/tiny.yaml" --config "meshes=$dir/meshes" "models=[hashgrid]" >"$dir/snakemake.log" 2>&1) &
+    --configfile "$REPO/tests/data/tiny.yaml" "$@" --config "meshes=$dir/meshes" "models=[hashgrid]" >"$dir/snakemake.log" 2>&1) &
   SM_PID=$!
   local rc=0
   wait "$SM_PID" || rc=$?
@@ -202,7 +205,38 @@ print(open(f"{results}/summary.md").read())
 EOF
 say "OK: $total jobs ran as Slurm jobs ($(echo $ids | tr '\n' ' ')) and the summary is complete"
 
-# 2. A failing job (a file that is no mesh) must be reported as failed and fail the run.
+# 2. The same sample in one shard (config `shards`): every per-object step of both objects runs in
+# one Slurm job, so the run submits at most one job per object (the shard, and the viewer of the
+# collection), and the summary is the unsharded run's, timings aside.
+SHARDED="$WORK/sharded"
+mkdir -p "$SHARDED/meshes"
+cp "$OK/meshes/"*.ply "$SHARDED/meshes/"
+echo "shards: {size: 2, threads: 2, mem_mb: 4000, runtime: 30}" >"$SHARDED/shards.yaml"
+say "running the sample in one shard"
+t0=$(date +%s)
+run_workflow "$SHARDED" "$SHARDED/shards.yaml" || {
+  tail -n 40 "$SHARDED/snakemake.log"; tail -n 40 "$SHARDED"/results/logs/shard/*.log; die "the sharded sample failed on Slurm"
+}
+say "sharded sample finished in $(( $(date +%s) - t0 )) s"
+ids=$(submitted_ids "$SHARDED/snakemake.log")
+n_ids=$(echo "$ids" | grep -c . || true)
+n_shard=$(find "$SHARDED/.snakemake/slurm_logs/rule_shard" -name '*.log' 2>/dev/null | wc -l)
+[ "$n_shard" = 1 ] || die "expected 1 Slurm job of rule shard, found $n_shard"
+[ "$n_ids" -le 2 ] || die "the sharded run of 2 objects submitted $n_ids Slurm jobs: $(echo $ids)"
+for id in $ids; do
+  grep -qE "_job_complete: JobId=$id WEXITSTATUS 0\b" "$WORK/slurmctld.log" || die "slurmctld has no successful completion of job $id"
+done
+"$VENV/bin/python" - "$OK/results" "$SHARDED/results" <<'EOF' || die "the sharded summary differs from the unsharded one"
+import sys
+import pandas as pd
+from implicit3d.summary import read_summary
+timings = ["train_seconds", "step_ms", "infer_points_per_s"]
+plain, sharded = (read_summary(f"{d}/summary.csv").drop(columns=timings) for d in sys.argv[1:])
+pd.testing.assert_frame_equal(plain, sharded, check_exact=True)
+EOF
+say "OK: $n_ids Slurm jobs for 2 objects ($(echo $ids | tr '\n' ' ')), summary identical to the unsharded run"
+
+# 3. A failing job (a file that is no mesh) must be reported as failed and fail the run.
 BAD="$WORK/bad"
 mkdir -p "$BAD/meshes"
 echo "this is not a mesh" >"$BAD/meshes/broken.obj"

@@ -169,3 +169,33 @@ def test_interrupted_runs_resume_without_recomputing_finished_work(tmp_path):
     assert mtimes(map(Path, upstream)) == upstream
     assert mtimes(map(Path, finished)) == finished
     assert sorted(pd.read_csv(results / "summary.csv").object) == ["joint", "mean", "rotor"]
+
+
+def test_sharded_run_isolates_bad_inputs_and_resumes(tmp_path):
+    """Shards of 4 objects: a bad input fails its shard's job, yet every good object of every shard is
+    summarized and the bad ones are listed; once they are gone, no model is trained again."""
+    meshes = setup_workdir(tmp_path)
+    write_corpus(meshes)
+    fast = yaml.safe_load((tmp_path / "fast.yaml").read_text())
+    fast["shards"] = {"size": 4, "threads": 1, "mem_mb": 2000, "runtime": 30}
+    (tmp_path / "fast.yaml").write_text(yaml.safe_dump(fast))
+    run = snakemake(tmp_path, "--keep-going")
+    log = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "shard" in jobs_run(run) and "normalize" not in jobs_run(run), "the top-level run plans shards only"
+
+    failed = pd.read_csv(tmp_path / "results" / "failed.csv", keep_default_na=False)
+    assert sorted(failed.object) == sorted(Path(name).stem for name in BAD), log[-3000:]
+    assert set(failed.stage) == {"normalize"}
+    summary = pd.read_csv(tmp_path / "results" / "summary.csv")
+    expected = sorted([*GOOD, *(Path(n).stem for n in DIRTY)])
+    assert sorted(summary.object[summary.object != "mean"]) == expected
+
+    models = mtimes((tmp_path / "results" / "models").rglob("*.pt"))
+    for name in BAD:
+        (meshes / name).unlink()
+    rerun = snakemake(tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert set(jobs_run(rerun)) <= {"shard", "aggregate"}
+    assert pd.read_csv(tmp_path / "results" / "failed.csv").empty
+    assert mtimes((tmp_path / "results" / "models").rglob("*.pt")) == models

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from implicit3d.summary import KEY_COLUMNS
+from implicit3d.summary import KEY_COLUMNS, read_summary
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -69,6 +69,21 @@ def test_second_run_has_nothing_to_do(finished_run):
     run = snakemake(finished_run, "--config", f"meshes={finished_run / 'meshes'}", "-n")
     assert run.returncode == 0
     assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_sharded_run_gives_the_same_summary(finished_run, tmp_path):
+    """One shard job per object (config `shards`): the same files and summary as the unsharded run."""
+    meshes = copy_workflow(tmp_path)
+    (tmp_path / "shards.yaml").write_text("shards: {size: 1, threads: 1, mem_mb: 2000, runtime: 30}\n")
+    run = snakemake(tmp_path, "--configfile", str(REPO / "tests" / "data" / "tiny.yaml"), "shards.yaml", "--config", f"meshes={meshes}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "results" / "shards").iterdir()) == ["0.json", "1.json"]
+    timings = ["train_seconds", "step_ms", "infer_points_per_s"]
+    sharded = read_summary(tmp_path / "results" / "summary.csv").drop(columns=timings)
+    pd.testing.assert_frame_equal(sharded, read_summary(finished_run / "results" / "summary.csv").drop(columns=timings), check_exact=True)
+    for name in ("joint", "rotor"):
+        assert list((tmp_path / "results" / "figures").rglob(f"{name}_trace.png")), name
+    assert (tmp_path / "results" / "viewer.html").exists()
 
 
 def test_bad_config_fails_before_any_job_with_the_key_name(tmp_path):

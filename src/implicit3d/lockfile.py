@@ -112,7 +112,9 @@ def runtime_closure(pins: dict[str, Pin], roots: list[Requirement]) -> list[Pin]
 def conda_env_text(lock: str | Path, pyproject: str | Path = "pyproject.toml") -> str:
     """The rules' conda environment: Python and pip from conda-forge, the runtime pins from the lock."""
     pins = read_lock(lock)
-    runtime = runtime_closure(pins, pyproject_requirements(pyproject))
+    # Snakemake too: the shard rule runs a nested Snakemake run in this environment.
+    nested = [r for r in pyproject_requirements(pyproject, ("workflow",)) if normalize(r.name) == "snakemake"]
+    runtime = runtime_closure(pins, pyproject_requirements(pyproject) + nested)
     return CONDA_HEADER + "".join(f"      - {p.name}=={p.version}\n" for p in runtime)
 
 

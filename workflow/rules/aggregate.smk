@@ -1,9 +1,12 @@
 rule aggregate:
     input:
-        evals=eval_paths,
-        reconstructions=reconstruction_paths,
+        evals=lambda wildcards: per_object(eval_paths(wildcards)),
+        reconstructions=lambda wildcards: per_object(reconstruction_paths(wildcards)),
         # Present after a failed run (failures.smk): then the next run rebuilds the summary.
         failure_marker=lambda wildcards: existing([FAILURE_MARKER]),
+    params:
+        evals=eval_paths,
+        reconstructions=reconstruction_paths,
     output:
         csv=report("results/summary.csv", category="Summary", labels={"figure": "summary table (CSV)"}, caption="../report/summary.rst"),
         parquet="results/summary.parquet",

@@ -1,8 +1,17 @@
 from implicit3d import viewer_assets
+from implicit3d.shards import shard_index, shard_size, split_shards
 from implicit3d.workflow import discover_meshes, model_spec, model_tag, sample_tag, scale_with_attempt, train_gpus
 
-MESHES = discover_meshes(config["meshes"], config.get("ignore", []))
+ALL_MESHES = discover_meshes(config["meshes"], config.get("ignore", []))
+SHARDS = split_shards(list(ALL_MESHES), shard_size(config["shards"]["size"], len(ALL_MESHES)))
+SHARD_INDEX = shard_index()  # set only inside a shard job's run (shard.smk)
+if SHARD_INDEX is not None:
+    MESHES = {o: ALL_MESHES[o] for o in SHARDS[SHARD_INDEX]}
+else:
+    MESHES = ALL_MESHES
 OBJECTS = list(MESHES)
+# This run hands its objects to shard jobs and plans only them and the collection steps.
+SHARDED = bool(SHARDS) and SHARD_INDEX is None
 MODELS = config["models"]
 SAMPLE_TAG = sample_tag(config)
 MODEL_TAGS = {m: model_tag(config, m) for m in MODELS}
@@ -30,14 +39,37 @@ def reconstruction_paths(wildcards):
     return [f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS]
 
 
-def report_targets():
-    """Per-object figures, collection figures, the summary page and the viewer of the report."""
-    paths = [
+def info_paths():
+    return [f"results/models/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS]
+
+
+def figure_paths():
+    return [
         f"results/figures/{m}/{MODEL_TAGS[m]}/{o}_{kind}.png"
         for m in MODELS
         for o in OBJECTS
         for kind in ("slices", "render", "trace")
     ]
+
+
+def shard_markers():
+    return [f"results/shards/{i}.json" for i in range(len(SHARDS))]
+
+
+def per_object(paths):
+    """What a collection step waits for: the per-object files, or with shards the shard jobs that make them
+    (the per-object rules are then not planned in this run; the step reads the files by path)."""
+    return shard_markers() if SHARDED else paths
+
+
+def object_targets():
+    """A shard job's targets: everything per object, for its objects."""
+    return eval_paths(None) + reconstruction_paths(None) + figure_paths()
+
+
+def report_targets():
+    """Per-object figures, collection figures, the summary page and the viewer of the report."""
+    paths = [] if SHARDED else figure_paths()  # with shards, the shard jobs draw them
     paths.append("results/figures/f1_near_vs_volume.png")
     if len(MODELS) > 1:  # size vs F1 compares architectures: nothing to compare with one
         paths.append("results/figures/size_vs_f1.png")
@@ -48,3 +80,20 @@ def train_gpu(wildcards):
     # Declared GPUs let `--resources gpu=N` cap concurrent training locally. `auto` counts as a
     # GPU job only where this host has one; on a cluster profiles/slurm requests it instead.
     return train_gpus(config["device"])
+
+
+# One page cannot hold a large collection: it shows the first objects (in name order) only.
+VIEWER_OBJECTS = OBJECTS[:200]
+
+
+def viewer_files():
+    """The per-object files the viewer reads, by kind (lists in the order of objects, models x objects)."""
+    pairs = [(m, o) for m in MODELS for o in VIEWER_OBJECTS]
+    return {
+        "truth": [f"results/normalized/{o}.ply" for o in VIEWER_OBJECTS],
+        "samples": [f"results/samples/{SAMPLE_TAG}/{o}.parquet" for o in VIEWER_OBJECTS],
+        "model_files": [f"results/models/{m}/{MODEL_TAGS[m]}/{o}.pt" for m, o in pairs],
+        "evaluations": [f"results/eval/{m}/{MODEL_TAGS[m]}/{o}.json" for m, o in pairs],
+        "meshes": [f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.ply" for m, o in pairs],
+        "mesh_infos": [f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.json" for m, o in pairs],
+    }

@@ -103,14 +103,11 @@ rule figure_size:
 
 # results/viewer.html: one offline page (three.js inlined) with the ground truth and the
 # reconstruction side by side per object and model, and the sign errors on test points.
+
+
 rule viewer:
     input:
-        truth=expand("results/normalized/{object}.ply", object=OBJECTS),
-        samples=expand("results/samples/{tag}/{object}.parquet", tag=SAMPLE_TAG, object=OBJECTS),
-        models=[f"results/models/{m}/{MODEL_TAGS[m]}/{o}.pt" for m in MODELS for o in OBJECTS],
-        evals=eval_paths,
-        meshes=[f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.ply" for m in MODELS for o in OBJECTS],
-        reconstructions=reconstruction_paths,
+        per_object=lambda wildcards: per_object([p for paths in viewer_files().values() for p in paths]),
         # The page template and the vendored three.js, from the installed package: a new one redoes the page.
         template=str(viewer_assets.TEMPLATE),
         three=str(viewer_assets.THREE_JS),
@@ -122,8 +119,9 @@ rule viewer:
             caption="../report/viewer.rst",
         ),
     params:
-        objects=OBJECTS,
+        objects=VIEWER_OBJECTS,
         models=MODELS,
+        files=viewer_files(),
         max_faces=20000,  # per mesh on the page (simplified beyond; the metrics use the full meshes),
         face_budget=400000,  # and over all its meshes: fewer each for many objects (2,000 at least)
         max_points=20000,  # test points per object and model whose sign errors are drawn
@@ -134,7 +132,7 @@ rule viewer:
     resources:
         mem_mb=scale_with_attempt(config["resources"]["figures"]["mem_mb"]),
         # ~0.5 s per mesh (load, simplify, predict): a figures job's time per 200 meshes
-        runtime=scale_with_attempt(config["resources"]["figures"]["runtime"] * (1 + len(OBJECTS) * (1 + len(MODELS)) // 200)),
+        runtime=scale_with_attempt(config["resources"]["figures"]["runtime"] * (1 + len(VIEWER_OBJECTS) * (1 + len(MODELS)) // 200)),
     conda:
         "../envs/implicit3d.yaml"
     script:

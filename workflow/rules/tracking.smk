@@ -5,11 +5,13 @@ rule tracking:
     input:
         summary="results/summary.csv",
         # training records (their loss history) of the current models, not older tags beside them
-        infos=[f"results/models/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS],
+        infos=per_object(info_paths()),
     output:
         metrics="results/metrics.json",
         f1="results/plots/f1.csv",
         loss=expand("results/plots/loss/{model}.csv", model=MODELS),  # training curves; other models' are removed
+    params:
+        infos=info_paths(),
     log:
         "results/logs/tracking.log",
     localrule: True

@@ -5,6 +5,6 @@ from implicit3d.runlog import stage_log
 from implicit3d.summary import load_records, write_summary
 
 with stage_log(snakemake.log[0], "aggregate"):
-    records = load_records(list(snakemake.input.evals), list(snakemake.input.reconstructions))
+    records = load_records(list(snakemake.params.evals), list(snakemake.params.reconstructions))
     write_summary(records, snakemake.output.csv, snakemake.output.parquet, snakemake.output.md)
     write_failures(snakemake.output.failed, [])  # every object finished, or this rule would not run

@@ -4,17 +4,7 @@ from implicit3d.runlog import stage_log
 from implicit3d.viewer import entries_from_lists, write_viewer
 
 with stage_log(snakemake.log[0], "viewer"):
-    inp = snakemake.input
-    entries = entries_from_lists(
-        snakemake.params.objects,
-        snakemake.params.models,
-        truth=inp.truth,
-        samples=inp.samples,
-        model_files=inp.models,
-        evaluations=inp.evals,
-        meshes=inp.meshes,
-        mesh_infos=inp.reconstructions,
-    )
+    entries = entries_from_lists(snakemake.params.objects, snakemake.params.models, **dict(snakemake.params.files))
     write_viewer(
         entries,
         snakemake.output[0],

@@ -1,0 +1,81 @@
+"""Shards: large collections run as one job per group of objects instead of one per object and stage.
+
+Snakemake spends about a millisecond planning each job, and a cluster spends seconds starting
+each one. With shards the top-level run plans one `shard` job per `size` objects; that job runs
+the same workflow on its objects only (a nested Snakemake run on the job's own cores), so the
+per-object files, their paths and the summary are exactly those of an unsharded run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .errors import Implicit3DError
+from .io import atomic_path
+
+SHARD_ENV = "IMPLICIT3D_SHARD"  # the shard a nested run covers; unset in a top-level run
+AUTO_THRESHOLD = 1000  # collections at least this large are sharded when `shards.size` is auto
+AUTO_SIZE = 100  # objects per shard then: 10,000 objects become 100 jobs
+
+
+def shard_size(setting: int | str, objects: int) -> int:
+    """Objects per shard; 0 means no shards (every object's jobs are planned in this run)."""
+    if setting == "auto":
+        return AUTO_SIZE if objects >= AUTO_THRESHOLD else 0
+    return int(setting)
+
+
+def shard_index() -> int | None:
+    """The shard this run covers (a shard job's nested run), or None for a top-level run."""
+    value = os.environ.get(SHARD_ENV)
+    return int(value) if value else None
+
+
+def split_shards(objects: list[str], size: int) -> list[list[str]]:
+    """Consecutive groups of `size` objects, in the given (sorted) order; none when size is 0."""
+    if size <= 0:
+        return []
+    return [objects[i : i + size] for i in range(0, len(objects), size)]
+
+
+def nested_command(snakefile: str, workdir: str, config_file: str, cores: int, mem_mb: int, deployment: list[str]) -> list[str]:
+    """The Snakemake command a shard job runs: this workflow, on the job's cores (the shard's objects
+    are chosen by the SHARD_ENV variable)."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", snakefile, "--directory", workdir]
+    cmd += ["--cores", str(cores), "--resources", f"mem_mb={mem_mb}", "--configfile", config_file]
+    # Shards write disjoint files, so they need not lock the directory against each other; the
+    # top-level run holds the lock. --keep-going: one bad object does not stop its shard mates.
+    cmd += ["--nolock", "--keep-going", "--rerun-incomplete", "--executor", "local"]
+    if deployment:
+        cmd += ["--software-deployment-method", *deployment]
+    return cmd
+
+
+def run_shard(index: int, objects: list[str], config: dict, marker_out: str, *, snakefile: str, cores: int, mem_mb: int, deployment: list[str] = ()) -> dict:
+    """Run the workflow on one shard's objects, then write the shard's marker (its objects and time)."""
+    start = time.time()
+    Path(marker_out).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", dir=Path(marker_out).parent, delete=False) as handle:
+        json.dump(config, handle)
+        config_file = handle.name
+    env = {k: v for k, v in os.environ.items() if k != "SNAKEMAKE_PROFILE"}  # never the cluster profile inside a job
+    env[SHARD_ENV] = str(index)
+    cmd = nested_command(snakefile, os.getcwd(), config_file, cores, mem_mb, list(deployment))
+    print("running:", " ".join(cmd), flush=True)
+    try:
+        # The nested run's own log goes to this job's log (stdout and stderr are redirected there).
+        code = subprocess.call(cmd, env=env, stdout=sys.stdout, stderr=sys.stderr)
+    finally:
+        os.unlink(config_file)
+    if code != 0:
+        raise Implicit3DError(f"shard {index}: the run of its {len(objects)} objects failed (exit {code}); results/failed.csv names the objects")
+    marker = {"shard": index, "objects": objects, "seconds": round(time.time() - start, 3)}
+    with atomic_path(marker_out) as tmp:
+        tmp.write_text(json.dumps(marker, indent=1) + "\n")
+    return marker
