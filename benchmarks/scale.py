@@ -101,6 +101,26 @@ def cluster_jobs(tree: Path, meshes: Path, objects: int) -> tuple[float, dict[st
     return sum(remote.values()) / objects, remote
 
 
+def startup(tree: Path, meshes: Path, repeats: int = 3) -> dict[str, float]:
+    """What every job pays before its work (best of `repeats`): a cluster job's Snakemake re-reading
+    the workflow and the collection, and a step's Python with the package's imports."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+
+    def best(cmd: list[str]) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=tree, env=env, capture_output=True, check=True)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    return {
+        "snakemake parsing the workflow": best([str(SNAKEMAKE), "--list-rules", "--config", f"meshes={meshes}"]),
+        "python + implicit3d.stages": best([sys.executable, "-c", "import implicit3d.stages"]),
+        "python + implicit3d.stages + torch": best([sys.executable, "-c", "import implicit3d.stages, torch"]),
+    }
+
+
 def job_durations(tree: Path) -> pd.DataFrame:
     """Wall time of every job of the last run, from Snakemake's log (start and finish stamps, 1 s)."""
     log = sorted((tree / ".snakemake" / "log").glob("*.snakemake.log"))[-1].read_text()
@@ -151,7 +171,10 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     root = Path(tempfile.mkdtemp(prefix="implicit3d-scale-"))
-    versions = {f"baseline {args.baseline}": export(args.baseline, root / "baseline"), "this checkout": export("WORKTREE", root / "current")}
+    versions = {
+        f"baseline {args.baseline}": export(args.baseline, root / "baseline"),
+        "this checkout": export("WORKTREE", root / "current"),
+    }
     rows = []
     for size in sizes:
         meshes = collection(root, size)
@@ -164,20 +187,40 @@ def main() -> None:
         per_object, jobs = cluster_jobs(tree, meshes, min(sizes))
         rows.append({"measure": "cluster jobs per object", "version": name, "value": round(per_object, 3)})
         print(f"{name}: cluster jobs at {min(sizes)} objects: {jobs}", flush=True)
+    meshes = collection(root, max(sizes))
+    for name, tree in versions.items():
+        for what, seconds in startup(tree, meshes).items():
+            rows.append({"measure": f"job start: {what} (s)", "version": name, "value": round(seconds, 2)})
     if not args.skip_run:
         for name, tree in versions.items():
             kinds, durations, seconds = run_sample(tree, shards=0 if name.startswith("baseline") else 2)
             rows.append({"measure": "run of the sample (s)", "version": name, "value": round(seconds)})
-            rows.append({"measure": "MB kept per object", "version": name, "value": round(sum(kinds.values()) / 1e6, 2)})
+            rows.append(
+                {"measure": "MB kept per object", "version": name, "value": round(sum(kinds.values()) / 1e6, 2)}
+            )
             for kind, size in kinds.items():
                 rows.append({"measure": f"  {kind} (MB per object)", "version": name, "value": round(size / 1e6, 3)})
             remote = durations[~durations.rule.isin(local_rules(tree))]
             shortest = remote.loc[remote.seconds.idxmin()]
-            rows.append({"measure": "shortest cluster job (s)", "version": name, "value": f"{shortest.seconds:.0f} ({shortest.rule})"})
+            rows.append(
+                {
+                    "measure": "shortest cluster job (s)",
+                    "version": name,
+                    "value": f"{shortest.seconds:.0f} ({shortest.rule})",
+                }
+            )
             by_rule = remote.groupby("rule").seconds.median()
-            rows.append({"measure": "median job by rule (s)", "version": name, "value": ", ".join(f"{r} {s:.0f}" for r, s in by_rule.items())})
+            rows.append(
+                {
+                    "measure": "median job by rule (s)",
+                    "version": name,
+                    "value": ", ".join(f"{r} {s:.0f}" for r, s in by_rule.items()),
+                }
+            )
             print(f"ran the sample with {name}: {seconds:.0f} s", flush=True)
-    table = pd.DataFrame(rows).pivot_table(index="measure", columns="version", values="value", aggfunc="first", sort=False)
+    table = pd.DataFrame(rows).pivot_table(
+        index="measure", columns="version", values="value", aggfunc="first", sort=False
+    )
     table = table[list(versions)]
     out = REPO / "results" / "scale"
     out.mkdir(parents=True, exist_ok=True)
@@ -186,7 +229,10 @@ def main() -> None:
     print(table.to_markdown())
     planned = [r for r in rows if r["measure"].startswith("plan ")]
     for size in sizes:
-        base, new = (next(r["value"] for r in planned if r["measure"] == f"plan {size:,} objects (s)" and r["version"] == v) for v in versions)
+        base, new = (
+            next(r["value"] for r in planned if r["measure"] == f"plan {size:,} objects (s)" and r["version"] == v)
+            for v in versions
+        )
         print(f"planning {size:,} objects: {base / new:.1f}x faster")
     shutil.rmtree(root)
 

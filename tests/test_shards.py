@@ -48,7 +48,14 @@ def test_nested_run_is_local_unlocked_and_keeps_going():
     cmd = nested_command("/w/Snakefile", "/w", "/w/c.json", cores=4, mem_mb=8000, deployment=["conda"])
     assert cmd[:3] == [sys.executable, "-m", "snakemake"]
     joined = " ".join(cmd)
-    for part in ("--cores 4", "--resources mem_mb=8000", "--configfile /w/c.json", "--executor local", "--keep-going", "--nolock"):
+    for part in (
+        "--cores 4",
+        "--resources mem_mb=8000",
+        "--configfile /w/c.json",
+        "--executor local",
+        "--keep-going",
+        "--nolock",
+    ):
         assert part in joined
     assert "--software-deployment-method conda" in joined
 

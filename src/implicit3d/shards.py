@@ -44,7 +44,9 @@ def split_shards(objects: list[str], size: int) -> list[list[str]]:
     return [objects[i : i + size] for i in range(0, len(objects), size)]
 
 
-def nested_command(snakefile: str, workdir: str, config_file: str, cores: int, mem_mb: int, deployment: list[str]) -> list[str]:
+def nested_command(
+    snakefile: str, workdir: str, config_file: str, cores: int, mem_mb: int, deployment: list[str]
+) -> list[str]:
     """The Snakemake command a shard job runs: this workflow, on the job's cores (the shard's objects
     are chosen by the SHARD_ENV variable)."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", snakefile, "--directory", workdir]
@@ -57,7 +59,17 @@ def nested_command(snakefile: str, workdir: str, config_file: str, cores: int, m
     return cmd
 
 
-def run_shard(index: int, objects: list[str], config: dict, marker_out: str, *, snakefile: str, cores: int, mem_mb: int, deployment: list[str] = ()) -> dict:
+def run_shard(
+    index: int,
+    objects: list[str],
+    config: dict,
+    marker_out: str,
+    *,
+    snakefile: str,
+    cores: int,
+    mem_mb: int,
+    deployment: list[str] = (),
+) -> dict:
     """Run the workflow on one shard's objects, then write the shard's marker (its objects and time)."""
     start = time.time()
     Path(marker_out).parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +86,9 @@ def run_shard(index: int, objects: list[str], config: dict, marker_out: str, *, 
     finally:
         os.unlink(config_file)
     if code != 0:
-        raise Implicit3DError(f"shard {index}: the run of its {len(objects)} objects failed (exit {code}); results/failed.csv names the objects")
+        raise Implicit3DError(
+            f"shard {index}: the run of its {len(objects)} objects failed (exit {code}); results/failed.csv names the objects"
+        )
     marker = {"shard": index, "objects": objects, "seconds": round(time.time() - start, 3)}
     with atomic_path(marker_out) as tmp:
         tmp.write_text(json.dumps(marker, indent=1) + "\n")
