@@ -27,9 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from implicit3d.evaluation import evaluate_points  # noqa: E402
-from implicit3d.io import read_points  # noqa: E402
+from implicit3d.mesh import load_normalized  # noqa: E402
 from implicit3d.models import build_model  # noqa: E402
-from implicit3d.stages import normalize, sample  # noqa: E402
+from implicit3d.sampling import SamplingSpec, sample_all  # noqa: E402
+from implicit3d.stages import normalize  # noqa: E402
 from implicit3d.training import TrainConfig, load_model, save_model, train  # noqa: E402
 
 OLD_STD = [0.002, 0.01, 0.03]
@@ -64,9 +65,8 @@ def main(argv: list[str] | None = None) -> None:
                 sampling = copy.deepcopy(cfg["sampling"])
                 sampling["train"]["near_std"] = near_std or sampling["train"]["near_std"]
                 key = tuple(sampling["train"]["near_std"])
-                if key not in frames:
-                    sample(str(mesh), str(Path(tmp) / "points.parquet"), sampling)
-                    frames[key] = read_points(Path(tmp) / "points.parquet")[0]
+                if key not in frames:  # all splits in memory: the pipeline's test points and training pool
+                    frames[key] = sample_all(load_normalized(mesh), SamplingSpec.from_config(sampling))[0]
                 record = _run(frames[key], pool, {**arch["params"], **params}, {**arch["training"], **training}, Path(tmp))
                 rows.append({"variant": variant, "object": name, **record})
                 print(f"{name:>4} {variant}: near {record['f1_near']:.4f} volume {record['f1_volume']:.4f}", file=sys.stderr)

@@ -4,8 +4,9 @@ and 194 KB each, trained and tested on the same points.
 Every model goes through the real save/load path, so bytes and F1s are those of the weights as
 stored. Each architecture keeps its config/config.yaml recipe; only its size changes (the hash
 grid: levels and table rows; the grid: its resolution; SIREN: its width). One thread per training,
-`--jobs` trainings at once. Samples come from the pipeline's cache (results/samples/<tag>) when a
-run made them, else they are made here once (results/size_sweep/samples).
+`--jobs` trainings at once. Test points and normalized meshes come from the pipeline's cache
+(results/samples/<tag>, results/normalized) when a run made them, else they are made here once
+(results/size_sweep/samples); each training draws its pool from them, as the pipeline's do.
 
     python benchmarks/size_sweep.py                       # the 12-object subset below, 2 jobs
     python benchmarks/size_sweep.py --objects 0,16 --families hashgrid,grid
@@ -67,32 +68,33 @@ def model_cfg(config: dict, family: str, size: int) -> dict:
     return cfg
 
 
-def samples_for(config: dict, meshes: Path, name: str) -> Path:
-    cached = REPO / "results" / "samples" / sample_tag(config) / f"{name}.parquet"
-    if cached.exists():
+def samples_for(config: dict, meshes: Path, name: str) -> tuple[Path, Path]:
+    """The object's test points (samples file) and normalized mesh, from which each training draws its pool."""
+    cached = REPO / "results" / "samples" / sample_tag(config) / f"{name}.parquet", REPO / "results" / "normalized" / f"{name}.ply"
+    if all(p.exists() for p in cached):
         return cached
     from implicit3d.stages import normalize, sample
 
-    out = REPO / "results" / "size_sweep" / "samples" / f"{name}.parquet"
-    if not out.exists():
+    out = REPO / "results" / "size_sweep" / "samples" / f"{name}.parquet", REPO / "results" / "size_sweep" / "samples" / f"{name}.ply"
+    if not all(p.exists() for p in out):
         matches = sorted(meshes.glob(f"{name}.*"))
         if not matches:
             sys.exit(f"{meshes}: no mesh named {name}")
         with tempfile.TemporaryDirectory() as tmp:
-            normalize(str(matches[0]), f"{tmp}/{name}.ply", f"{tmp}/{name}.json", config["normalize"]["max_faces"])
-            sample(f"{tmp}/{name}.ply", str(out), config["sampling"])
+            normalize(str(matches[0]), str(out[1]), f"{tmp}/{name}.json", config["normalize"]["max_faces"])
+        sample(str(out[1]), str(out[0]), config["sampling"])
     return out
 
 
-def run_one(task: tuple[str, int, str, dict, str]) -> dict:
-    family, size, name, cfg, points = task
+def run_one(task: tuple[str, int, str, dict, tuple[Path, Path]]) -> dict:
+    family, size, name, cfg, (points, mesh) = task
     from implicit3d.evaluation import evaluate_points
     from implicit3d.io import read_points
     from implicit3d.stages import train
     from implicit3d.training import load_model
 
     with tempfile.TemporaryDirectory() as tmp:
-        info = train(points, f"{tmp}/m.pt", f"{tmp}/m.json", cfg, threads=1, device="cpu", progress=False)
+        info = train(str(points), str(mesh), f"{tmp}/m.pt", f"{tmp}/m.json", cfg, threads=1, device="cpu", progress=False)
         model, ckpt = load_model(f"{tmp}/m.pt")
     frame, _ = read_points(points)
     metrics = evaluate_points(model, frame[frame["split"] == "test"])
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown families {unknown}")
     names = args.objects.split(",")
-    points = {name: str(samples_for(config, args.meshes, name)) for name in names}
+    points = {name: samples_for(config, args.meshes, name) for name in names}
     tasks = [(f, s, n, model_cfg(config, f, s), points[n]) for f in families for s in FAMILIES[f][1] for n in names]
     with ProcessPoolExecutor(args.jobs) as pool:
         runs = pd.DataFrame(list(pool.map(run_one, tasks)))

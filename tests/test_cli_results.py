@@ -36,7 +36,7 @@ def trained(tmp_path_factory):
     box.export(d / "box.obj")
     stages.normalize(str(d / "box.obj"), str(d / "box.ply"), str(d / "box.json"))
     stages.sample(str(d / "box.ply"), str(d / "box.parquet"), SAMPLING)
-    stages.train(str(d / "box.parquet"), str(d / "m.pt"), str(d / "m.info.json"), MODEL, progress=False, device="cpu")
+    stages.train(str(d / "box.parquet"), str(d / "box.ply"), str(d / "m.pt"), str(d / "m.info.json"), MODEL, progress=False, device="cpu")
     record = stages.evaluate(str(d / "m.pt"), str(d / "m.info.json"), str(d / "box.parquet"), str(d / "eval.json"), "box", "hashgrid")
     return d, record
 

@@ -32,7 +32,7 @@ MODELS = {
     },
 }
 # Wall-clock figures, the only values allowed to differ between runs.
-TIMINGS = {"train_seconds", "step_ms", "infer_points_per_s", "host"}
+TIMINGS = {"train_seconds", "pool_seconds", "step_ms", "infer_points_per_s", "host"}
 
 # One full pass normalize -> sample -> train -> evaluate, in a fresh interpreter.
 PIPELINE = """
@@ -42,7 +42,7 @@ mesh, out, sampling, models, threads = sys.argv[1], sys.argv[2], json.loads(sys.
 normalize(mesh, f"{out}/n.ply", f"{out}/n.json")
 sample(f"{out}/n.ply", f"{out}/s.parquet", sampling)
 for name, spec in models.items():
-    train(f"{out}/s.parquet", f"{out}/{name}.pt", f"{out}/{name}.json", spec, threads=threads, device="cpu", progress=False)
+    train(f"{out}/s.parquet", f"{out}/n.ply", f"{out}/{name}.pt", f"{out}/{name}.json", spec, threads=threads, device="cpu", progress=False)
     evaluate(f"{out}/{name}.pt", f"{out}/{name}.json", f"{out}/s.parquet", f"{out}/{name}.eval.json", "joint", name, threads=threads)
 """
 

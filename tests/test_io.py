@@ -33,3 +33,23 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
 def test_json_round_trip_with_numpy(tmp_path):
     write_json(tmp_path / "a.json", {"a": np.float32(1.5), "b": np.arange(3)})
     assert read_json(tmp_path / "a.json") == {"a": 1.5, "b": [0, 1, 2]}
+
+
+def test_point_values_are_stored_losslessly_and_compactly(tmp_path):
+    """x, y, z, sdf: byte-stream split, no dictionary (it only bloats random floats); labels: dictionary."""
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    n = 50_000
+    values = {c: rng.normal(0, 0.3, n).astype(np.float32) for c in ("x", "y", "z", "sdf")}
+    frame = pd.DataFrame({**values, "split": pd.Categorical(["test"] * n), "kind": pd.Categorical(rng.choice(["near", "volume"], n)),
+                          "std": rng.choice(np.float32([0.0, 0.01]), n)})  # fmt: skip
+    write_points(tmp_path / "p.parquet", frame, {})
+    back, _ = read_points(tmp_path / "p.parquet")
+    for c in values:
+        assert back[c].to_numpy().tobytes() == values[c].tobytes()
+    columns = pq.ParquetFile(tmp_path / "p.parquet").metadata.row_group(0)
+    encodings = {columns.column(i).path_in_schema: columns.column(i).encodings for i in range(columns.num_columns)}
+    assert all("BYTE_STREAM_SPLIT" in encodings[c] and "RLE_DICTIONARY" not in encodings[c] for c in values)
+    assert "RLE_DICTIONARY" in encodings["kind"] and "RLE_DICTIONARY" in encodings["std"]
+    assert (tmp_path / "p.parquet").stat().st_size < 16 * n  # at most the raw float32 values

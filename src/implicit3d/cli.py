@@ -123,7 +123,7 @@ def _add_result_commands(sub) -> None:
     p.add_argument("model", help="trained model (.pt)")
     p.add_argument("points", help=".npy file with an (N, 3) float array, or a samples .parquet (x, y, z columns)")
     p.add_argument("-o", "--output", required=True, help=".npy file for the (N,) SDF, negative inside")
-    p.add_argument("--split", choices=["train", "val", "test"], help="with a .parquet: only this split's rows, in file order")
+    p.add_argument("--split", choices=["train", "val", "test"], help="with a .parquet: only this split's rows, in file order (the pipeline's hold the test split)")
     p.add_argument("--frame", choices=["normalized", "original"], default="normalized", help=frame_help)
     p.add_argument("--transform", help=transform_help)
     p.add_argument("--device", default="cpu", help="cpu (default, as the evaluate stage), cuda or auto")
@@ -298,6 +298,8 @@ def _load_points_any(path: str, split: str | None) -> np.ndarray:
         frame, _ = _read_samples(path)
         if split:
             frame = frame[frame["split"] == split]
+            if frame.empty:  # the pipeline's samples hold the test split; train jobs draw the rest in memory
+                raise Implicit3DError(f"{path}: no {split} points (a samples file holds the test split only)")
         # float32 as stored: the evaluate stage predicts on exactly these values. A copy,
         # because pandas hands out read-only views, which torch warns about.
         return frame[["x", "y", "z"]].to_numpy(np.float32, copy=True)

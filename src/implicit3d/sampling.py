@@ -1,7 +1,9 @@
 """Point sampling with ground-truth SDF for the train, validation and test splits.
 
 Each split draws from its own child of one `SeedSequence`, so the splits are
-disjoint random streams and every split is reproducible on its own.
+disjoint random streams and every split is reproducible on its own: the pipeline
+stores only the test split (`STORED_SPLITS`) and each train job draws the train
+and val splits (`POOL_SPLITS`) afresh, bit-identical, from the mesh and the seed.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import numpy as np
 import pandas as pd
 import trimesh
 
+from .errors import Implicit3DError
 from .groundtruth import DEFAULT_METHOD, DEFAULT_SEAL, DEFAULT_SIGN, GroundTruth, compute_sdf_guarded
+from .mesh import mesh_digest
 
 SPLITS = ("train", "val", "test")
+STORED_SPLITS = ("test",)  # the samples file: the held-out points every metric is computed on
+POOL_SPLITS = ("train", "val")  # the training pool: drawn in memory by each train job, never stored
 VOLUMES = ("sphere", "cube")
 
 
@@ -99,14 +105,26 @@ def ground_truth(mesh: trimesh.Trimesh, spec: SamplingSpec) -> GroundTruth:
 
 
 def sample_all(mesh: trimesh.Trimesh, spec: SamplingSpec, truth: GroundTruth | None = None) -> tuple[pd.DataFrame, dict]:
-    """All splits with ground-truth SDF; rows whose SDF could not be computed are dropped.
+    """All splits with ground-truth SDF (see `sample_splits`)."""
+    return sample_splits(mesh, spec, SPLITS, truth)
 
+
+def sample_splits(
+    mesh: trimesh.Trimesh, spec: SamplingSpec, splits: tuple[str, ...] = SPLITS, truth: GroundTruth | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """The given splits with ground-truth SDF; rows whose SDF could not be computed are dropped.
+
+    Each split's rows do not depend on which other splits are drawn with it (own random stream,
+    per-point exact SDF), so the pool drawn alone equals its rows in `sample_all`.
     Near-surface points are drawn on the ground truth's surface: under the `filled` sign the
     boundary of the filled solid, so walls inside enclosed cavities get none."""
+    unknown = sorted(set(splits) - set(SPLITS))
+    if unknown or not splits:
+        raise ValueError(f"unknown splits {unknown} (choose from {', '.join(SPLITS)})")
     truth = truth or ground_truth(mesh, spec)
     surface = truth.surface
     frames = []
-    for split in SPLITS:
+    for split in splits:
         frame = split_points(surface, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
         frame.insert(5, "split", split)
         frames.append(frame)
@@ -118,6 +136,17 @@ def sample_all(mesh: trimesh.Trimesh, spec: SamplingSpec, truth: GroundTruth | N
     for col in ("split", "kind"):
         frame[col] = frame[col].astype("category")
     return frame[["x", "y", "z", "sdf", "split", "kind", "std"]], stats
+
+
+def training_pool(mesh: trimesh.Trimesh, meta: dict, source: str = "mesh") -> tuple[pd.DataFrame, dict]:
+    """The train and val splits that go with a samples file, from its metadata `meta` (sampling
+    config, mesh digest) and the normalized `mesh`: drawn afresh, bit-identical on every call and
+    to those splits' rows in `sample_all`. Returns them and the ground truth's guard counts;
+    `source` names the mesh in the error raised when it is not the one the samples were drawn from."""
+    digest = mesh_digest(mesh)
+    if meta.get("mesh_digest") != digest:
+        raise Implicit3DError(f"{source}: not the mesh the samples were drawn from (digest {digest[:12]}, samples file {str(meta.get('mesh_digest'))[:12]})")
+    return sample_splits(mesh, SamplingSpec.from_config(meta["sampling"]), POOL_SPLITS)
 
 
 def _frame(points: np.ndarray, kind: str, std: float) -> pd.DataFrame:

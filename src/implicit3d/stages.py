@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import time
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from . import __version__
 from .groundtruth import inside_fraction_flag
 from .io import atomic_path, read_json, read_points, write_json, write_points
 from .mesh import clean_mesh, decimate_mesh, load_mesh, load_normalized, mesh_digest, normalize_mesh
-from .sampling import SamplingSpec, ground_truth, sample_all
+from .sampling import STORED_SPLITS, SamplingSpec, ground_truth, sample_splits, training_pool
 
 # torch is imported inside the training and evaluation entry points only: the mesh
 # and sampling jobs then start ~1 s faster, which adds up over hundreds of jobs.
@@ -48,11 +49,14 @@ def normalize(mesh_in: str, mesh_out: str, transform_out: str, max_faces: int | 
 
 
 def sample(mesh_in: str, points_out: str, sampling_cfg: dict) -> dict:
-    """Sample train/val/test points with ground-truth SDF and write them as Parquet."""
+    """Sample the test points with ground-truth SDF and write them as Parquet.
+
+    The metadata records how they were drawn (sampling config, mesh digest): each train job
+    draws its training pool from it (`sampling.training_pool`), which is never stored."""
     spec = SamplingSpec.from_config(sampling_cfg)
     mesh = load_normalized(mesh_in)
     truth = ground_truth(mesh, spec)
-    frame, stats = sample_all(mesh, spec, truth)
+    frame, stats = sample_splits(mesh, spec, STORED_SPLITS, truth)
     meta = {
         "sampling": sampling_cfg,
         "ground_truth": truth.report(),  # method, sign, seal, and what the sign found
@@ -69,15 +73,23 @@ def sample(mesh_in: str, points_out: str, sampling_cfg: dict) -> dict:
     return meta
 
 
-def train(points_in: str, model_out: str, info_out: str, model_cfg: dict, threads: int = 1, device: str = "auto", progress: bool = True) -> dict:
-    """Train one model on the train split, early-stopping on the val split."""
+def train(
+    points_in: str, mesh_in: str, model_out: str, info_out: str, model_cfg: dict, threads: int = 1, device: str = "auto", progress: bool = True
+) -> dict:
+    """Train one model on the train split, early-stopping on the val split; both are drawn here, in
+    memory from the normalized mesh `mesh_in`, as the samples file `points_in` records (`sampling.training_pool`)."""
     import torch
 
     from .models import build_model
     from .training import TrainConfig, config_dict, resolve_device, save_model, train_with_retry
 
     torch.set_num_threads(max(1, int(threads)))
-    frame, meta = read_points(points_in)
+    _, meta = read_points(points_in)
+    start = time.perf_counter()
+    frame, pool_stats = training_pool(load_normalized(mesh_in), meta, source=mesh_in)
+    pool_seconds = time.perf_counter() - start
+    log.info("drew the training pool from %s: %d train, %d val points in %.1f s; guards %s",
+             mesh_in, (frame["split"] == "train").sum(), (frame["split"] == "val").sum(), pool_seconds, pool_stats)  # fmt: skip
     train_part = frame[frame["split"] == "train"]
     val_part = frame[frame["split"] == "val"]
     arch, hparams = model_cfg["arch"], dict(model_cfg.get("params", {}))
@@ -106,6 +118,8 @@ def train(points_in: str, model_out: str, info_out: str, model_cfg: dict, thread
         "params": hparams,
         "training": config_dict(cfg),
         "model_bytes": model_bytes,
+        "pool": {"train": len(train_part), "val": len(val_part), "gt_stats": pool_stats},
+        "pool_seconds": pool_seconds,
         "train_seconds": result.seconds,
         "steps": result.steps,
         "step_ms": result.step_ms,

@@ -2,6 +2,7 @@ rule sample:
     input:
         "results/normalized/{object}.ply",
     output:
+        # The test points (kept) and how they were drawn; train jobs draw their pool from it in memory.
         "results/samples/{tag}/{object}.parquet",
     params:
         sampling=config["sampling"],

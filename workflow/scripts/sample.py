@@ -1,4 +1,4 @@
-"""Snakemake adapter: sample points with ground-truth SDF for one object."""
+"""Snakemake adapter: sample the test points with ground-truth SDF for one object."""
 
 from implicit3d.runlog import stage_log
 from implicit3d.stages import sample

@@ -1,11 +1,12 @@
-"""Snakemake adapter: train one model for one object."""
+"""Snakemake adapter: train one model for one object (its training pool is drawn in the job)."""
 
 from implicit3d.runlog import stage_log
 from implicit3d.stages import train
 
 with stage_log(snakemake.log[0], "train"):
     train(
-        snakemake.input[0],
+        snakemake.input.samples,
+        snakemake.input.mesh,
         snakemake.output.model,
         snakemake.output.info,
         dict(snakemake.params.spec),
