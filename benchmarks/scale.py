@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 BASELINE = "03165d6"  # main before shards and the training pool's removal
 SAMPLE = REPO / "data" / "sample_meshes"
+# What a run keeps, by folder of results/ ("collection": the files directly in it: summary, viewer)
+KINDS = ("samples", "meshes", "figures", "models", "normalized", "collection", "logs", "eval", "shards", "plots")
 
 
 def export(rev: str, dest: Path) -> Path:
@@ -121,12 +123,11 @@ def startup(tree: Path, meshes: Path, repeats: int = 3) -> dict[str, float]:
     }
 
 
-def job_durations(tree: Path) -> pd.DataFrame:
-    """Wall time of every job of the last run, from Snakemake's log (start and finish stamps, 1 s)."""
-    log = sorted((tree / ".snakemake" / "log").glob("*.snakemake.log"))[-1].read_text()
+def job_durations(log_path: Path) -> pd.DataFrame:
+    """Wall time of every job in one Snakemake log (start and finish stamps, 1 s resolution)."""
     starts, rules, ends = {}, {}, {}
     stamp = None
-    lines = log.splitlines()
+    lines = log_path.read_text().splitlines()
     for i, line in enumerate(lines):
         if m := re.match(r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$", line):
             stamp = datetime.strptime(m[1], "%a %b %d %H:%M:%S %Y")
@@ -137,6 +138,12 @@ def job_durations(tree: Path) -> pd.DataFrame:
             ends[m[1]] = stamp
     rows = [(rules[j], (ends[j] - starts[j]).total_seconds()) for j in ends if j in starts]
     return pd.DataFrame(rows, columns=["rule", "seconds"])
+
+
+def run_logs(tree: Path, since: float) -> tuple[Path, list[Path]]:
+    """The logs of the run started at `since`: the top-level run's (the first) and its shards' runs."""
+    logs = sorted(p for p in (tree / ".snakemake" / "log").glob("*.snakemake.log") if p.stat().st_mtime >= since)
+    return logs[0], logs[1:]
 
 
 def bytes_by_kind(results: Path, objects: int) -> dict[str, float]:
@@ -150,15 +157,21 @@ def bytes_by_kind(results: Path, objects: int) -> dict[str, float]:
     return {k: v / objects for k, v in sorted(kinds.items())}
 
 
-def run_sample(tree: Path, shards: int) -> tuple[dict[str, float], pd.DataFrame, float]:
+def run_sample(tree: Path, shards: int) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame, float]:
+    """Bytes kept per object by kind, the cluster jobs' and the per-object steps' times, and the run's time."""
     shutil.rmtree(tree / "results", ignore_errors=True)
+    since = time.time()
     args = ["--cores", "2"]
     if shards:
         (tree / "shards.yaml").write_text(f"shards: {{size: {shards}, threads: 2, mem_mb: 8000, runtime: 60}}\n")
         args += ["--configfile", "config/config.yaml", "shards.yaml"]
     seconds, _ = snakemake(tree, *args)
     objects = len(list(SAMPLE.glob("*.ply")))
-    return bytes_by_kind(tree / "results", objects), job_durations(tree), seconds
+    top, nested = run_logs(tree, since)
+    jobs = job_durations(top)
+    jobs = jobs[~jobs.rule.isin(local_rules(tree))]
+    steps = pd.concat([job_durations(log) for log in nested]) if nested else jobs
+    return bytes_by_kind(tree / "results", objects), jobs, steps[steps.rule != "all"], seconds
 
 
 def main() -> None:
@@ -193,29 +206,21 @@ def main() -> None:
             rows.append({"measure": f"job start: {what} (s)", "version": name, "value": round(seconds, 2)})
     if not args.skip_run:
         for name, tree in versions.items():
-            kinds, durations, seconds = run_sample(tree, shards=0 if name.startswith("baseline") else 2)
-            rows.append({"measure": "run of the sample (s)", "version": name, "value": round(seconds)})
-            rows.append(
-                {"measure": "MB kept per object", "version": name, "value": round(sum(kinds.values()) / 1e6, 2)}
-            )
-            for kind, size in kinds.items():
-                rows.append({"measure": f"  {kind} (MB per object)", "version": name, "value": round(size / 1e6, 3)})
-            remote = durations[~durations.rule.isin(local_rules(tree))]
-            shortest = remote.loc[remote.seconds.idxmin()]
-            rows.append(
-                {
-                    "measure": "shortest cluster job (s)",
-                    "version": name,
-                    "value": f"{shortest.seconds:.0f} ({shortest.rule})",
-                }
-            )
-            by_rule = remote.groupby("rule").seconds.median()
-            rows.append(
-                {
-                    "measure": "median job by rule (s)",
-                    "version": name,
-                    "value": ", ".join(f"{r} {s:.0f}" for r, s in by_rule.items()),
-                }
+            kinds, jobs, steps, seconds = run_sample(tree, shards=0 if name.startswith("baseline") else 2)
+
+            def add(measure: str, value: object, version: str = name) -> None:
+                rows.append({"measure": measure, "version": version, "value": value})
+
+            add("run of the sample (s)", round(seconds))
+            add("MB kept per object", round(sum(kinds.values()) / 1e6, 2))
+            for kind in KINDS:
+                add(f"  {kind} (MB per object)", round(kinds.get(kind, 0) / 1e6, 3))
+            shortest = jobs.loc[jobs.seconds.idxmin()]
+            add("cluster jobs of the sample run", len(jobs))
+            add("shortest cluster job (s)", f"{shortest.seconds:.0f} ({shortest.rule})")
+            add(
+                "median step by rule (s)",
+                ", ".join(f"{r} {t:.0f}" for r, t in steps.groupby("rule").seconds.median().items()),
             )
             print(f"ran the sample with {name}: {seconds:.0f} s", flush=True)
     table = pd.DataFrame(rows).pivot_table(
