@@ -6,8 +6,8 @@ import gc
 
 from snakemake.utils import min_version, validate
 
-# Planning creates millions of small objects; Python's default collection threshold (700) spends a
-# third of a large dry run on garbage collection (benchmarks/scale.py). Collect far less often.
+# Planning creates millions of small objects, and at Python's default threshold (700) the garbage
+# collector took about 13 % of a 10,000-object dry run before shards. Collect far less often.
 gc.freeze()
 gc.set_threshold(100_000, 50, 100)
 
