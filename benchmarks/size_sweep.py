@@ -10,6 +10,7 @@ grid: levels and table rows; the grid: its resolution; SIREN: its width). One th
 
     python benchmarks/size_sweep.py                       # the 12-object subset below, 2 jobs
     python benchmarks/size_sweep.py --objects 0,16 --families hashgrid,grid
+    python benchmarks/size_sweep.py --families hashgrid,hashgrid_int5_qat --sizes 128,194 --figure /tmp/s.png
 
 Prints the F1-vs-bytes table and writes results/size_sweep/runs.csv and docs/size_sweep.png.
 """
@@ -54,6 +55,8 @@ FAMILIES = {
         64: ({"levels": 8, "log2_table": 13}, {"weight_dtype": "int4", "qat": True}),
         128: ({"levels": 12, "log2_table": 13, "features": 2}, {"weight_dtype": "int4", "qat": True}),
     }),
+    # The default's 12 levels of 2^13 rows at 5 bits per value (about 124 KB), trained on the stored values.
+    "hashgrid_int5_qat": ("hashgrid", {128: ({}, {"weight_dtype": "int5", "qat": True})}),
     "grid": ("grid", {32: ({"resolution": 30}, {}), 64: ({"resolution": 39}, {}), 128: ({"resolution": 49}, {}), 194: ({"resolution": 57}, {})}),
     "siren": ("siren", {32: ({"hidden": 62}, {}), 64: ({"hidden": 88}, {}), 128: ({"hidden": 125}, {}), 194: ({"hidden": 154}, {})}),
 }  # fmt: skip
@@ -139,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--meshes", type=Path, default=REPO / ".." / "shared" / "data" / "test_task_meshes")
     parser.add_argument("--objects", default=SUBSET, help=f"comma-separated mesh stems (default: {SUBSET})")
     parser.add_argument("--families", default="hashgrid,grid,siren", help=f"from {', '.join(FAMILIES)}")
+    parser.add_argument("--sizes", default="", help="only these target sizes in KB, e.g. 128,194 (default: all)")
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--figure", type=Path, default=REPO / "docs" / "size_sweep.png")
@@ -150,7 +154,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown families {unknown}")
     names = args.objects.split(",")
     points = {name: samples_for(config, args.meshes, name) for name in names}
-    tasks = [(f, s, n, model_cfg(config, f, s), points[n]) for f in families for s in FAMILIES[f][1] for n in names]
+    sizes = {int(k) for k in args.sizes.split(",") if k}
+    tasks = [
+        (f, s, n, model_cfg(config, f, s), points[n])
+        for f in families
+        for s in FAMILIES[f][1]
+        if not sizes or s in sizes
+        for n in names
+    ]
     with ProcessPoolExecutor(args.jobs) as pool:
         runs = pd.DataFrame(list(pool.map(run_one, tasks)))
     out = REPO / "results" / "size_sweep" / "runs.csv"
