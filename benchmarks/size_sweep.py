@@ -57,6 +57,8 @@ FAMILIES = {
     }),
     # The default's 12 levels of 2^13 rows at 5 bits per value (about 124 KB), trained on the stored values.
     "hashgrid_int5_qat": ("hashgrid", {128: ({}, {"weight_dtype": "int5", "qat": True})}),
+    # 10 levels of 2^13 rows at 6 bits per value (about 120 KB), trained on the stored values.
+    "hashgrid_int6_qat": ("hashgrid", {128: ({"levels": 10}, {"weight_dtype": "int6", "qat": True})}),
     "grid": ("grid", {32: ({"resolution": 30}, {}), 64: ({"resolution": 39}, {}), 128: ({"resolution": 49}, {}), 194: ({"resolution": 57}, {})}),
     "siren": ("siren", {32: ({"hidden": 62}, {}), 64: ({"hidden": 88}, {}), 128: ({"hidden": 125}, {}), 194: ({"hidden": 154}, {})}),
 }  # fmt: skip
