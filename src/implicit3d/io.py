@@ -80,5 +80,13 @@ def write_points(path: str | os.PathLike, frame: pd.DataFrame, metadata: dict) -
 def read_points(path: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
     """Read a point table and its metadata written by `write_points`."""
     table = pq.read_table(path)
-    raw = (table.schema.metadata or {}).get(METADATA_KEY, b"{}")
-    return table.to_pandas(), json.loads(raw)
+    return table.to_pandas(), _metadata(table.schema)
+
+
+def read_points_metadata(path: str | os.PathLike) -> dict:
+    """Only the metadata of a point table (from the file footer; the points are not read)."""
+    return _metadata(pq.read_schema(path))
+
+
+def _metadata(schema: pa.Schema) -> dict:
+    return json.loads((schema.metadata or {}).get(METADATA_KEY, b"{}"))

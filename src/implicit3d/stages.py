@@ -11,7 +11,7 @@ import numpy as np
 
 from . import __version__
 from .groundtruth import inside_fraction_flag
-from .io import atomic_path, read_json, read_points, write_json, write_points
+from .io import atomic_path, read_json, read_points, read_points_metadata, write_json, write_points
 from .mesh import clean_mesh, decimate_mesh, load_mesh, load_normalized, mesh_digest, normalize_mesh
 from .sampling import STORED_SPLITS, SamplingSpec, ground_truth, sample_splits, training_pool
 
@@ -84,7 +84,7 @@ def train(
     from .training import TrainConfig, config_dict, resolve_device, save_model, train_with_retry
 
     torch.set_num_threads(max(1, int(threads)))
-    _, meta = read_points(points_in)
+    meta = read_points_metadata(points_in)
     start = time.perf_counter()
     frame, pool_stats = training_pool(load_normalized(mesh_in), meta, source=mesh_in)
     pool_seconds = time.perf_counter() - start
