@@ -31,25 +31,27 @@ def samples_path(wildcards):
     return f"results/samples/{SAMPLE_TAG}/{wildcards.object}.parquet"
 
 
-def eval_paths(wildcards):
-    return [f"results/eval/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS]
+def per_model(pattern, objects=None):
+    """`pattern` ({model}, {tag}, {object}) for every model and object (`OBJECTS` unless given), models outer."""
+    objects = OBJECTS if objects is None else objects
+    return [pattern.format(model=m, tag=MODEL_TAGS[m], object=o) for m in MODELS for o in objects]
 
 
-def reconstruction_paths(wildcards):
-    return [f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS]
+def eval_paths(wildcards, objects=None):
+    return per_model("results/eval/{model}/{tag}/{object}.json", objects)
+
+
+def reconstruction_paths(wildcards, objects=None):
+    return per_model("results/meshes/{model}/{tag}/{object}.json", objects)
 
 
 def info_paths():
-    return [f"results/models/{m}/{MODEL_TAGS[m]}/{o}.json" for m in MODELS for o in OBJECTS]
+    return per_model("results/models/{model}/{tag}/{object}.json")
 
 
 def figure_paths():
-    return [
-        f"results/figures/{m}/{MODEL_TAGS[m]}/{o}_{kind}.png"
-        for m in MODELS
-        for o in OBJECTS
-        for kind in ("slices", "render", "trace")
-    ]
+    stems = per_model("results/figures/{model}/{tag}/{object}")
+    return [f"{stem}_{kind}.png" for stem in stems for kind in ("slices", "render", "trace")]
 
 
 def shard_markers():
@@ -88,12 +90,11 @@ VIEWER_OBJECTS = OBJECTS[:200]
 
 def viewer_files():
     """The per-object files the viewer reads, by kind (lists in the order of objects, models x objects)."""
-    pairs = [(m, o) for m in MODELS for o in VIEWER_OBJECTS]
     return {
         "truth": [f"results/normalized/{o}.ply" for o in VIEWER_OBJECTS],
         "samples": [f"results/samples/{SAMPLE_TAG}/{o}.parquet" for o in VIEWER_OBJECTS],
-        "model_files": [f"results/models/{m}/{MODEL_TAGS[m]}/{o}.pt" for m, o in pairs],
-        "evaluations": [f"results/eval/{m}/{MODEL_TAGS[m]}/{o}.json" for m, o in pairs],
-        "meshes": [f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.ply" for m, o in pairs],
-        "mesh_infos": [f"results/meshes/{m}/{MODEL_TAGS[m]}/{o}.json" for m, o in pairs],
+        "model_files": per_model("results/models/{model}/{tag}/{object}.pt", VIEWER_OBJECTS),
+        "evaluations": eval_paths(None, VIEWER_OBJECTS),
+        "meshes": per_model("results/meshes/{model}/{tag}/{object}.ply", VIEWER_OBJECTS),
+        "mesh_infos": reconstruction_paths(None, VIEWER_OBJECTS),
     }
