@@ -161,3 +161,22 @@ def test_load_rejects_other_npz(tmp_path):
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(ValueError, match="not an implicit3d export"):
         load(tmp_path / "other.npz")
+
+
+def test_per_level_table_sizes_export_to_numpy_and_onnx(tmp_path):
+    """A table of 2^9 rows at one level and 2^11 at another: every path hashes each level into its own rows."""
+    hparams = {**HPARAMS["hashgrid"], "log2_table": [10, 10, 9, 9, 11, 11]}
+    torch.manual_seed(0)
+    model = build_model("hashgrid", **hparams).eval()
+    with torch.no_grad():
+        model.table.normal_(0, 0.1)
+    points, _ = _test_points(1000)
+    want = _torch_sdf(model, points)
+    with torch.no_grad():
+        assert (model(torch.from_numpy(points), portable=True).numpy() - want).max() <= 1e-6
+    export_npz(model, {"arch": "hashgrid", "hparams": hparams}, tmp_path / "m.npz")
+    assert np.abs(load(tmp_path / "m.npz")(points) - want).max() <= TOL
+    ort = pytest.importorskip("onnxruntime")
+    export_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    assert np.abs(session.run(None, {"points": points})[0] - want).max() <= TOL

@@ -63,3 +63,16 @@ def test_hashgrid_custom_backward_matches_autograd_of_a_plain_gather():
 def test_stored_bytes_follows_dtype():
     state = {"a": torch.zeros(10), "b": torch.zeros(4, dtype=torch.float16)}
     assert stored_bytes(state) == 48
+
+
+def test_hash_grid_tables_can_differ_per_level():
+    model = HashGridSDF(levels=4, features=2, log2_table=[9, 10, 11, 12], base_resolution=4, max_resolution=64)
+    assert model.n_dense == 1  # 5^3 vertices fit 2^9 rows; the next levels are hashed
+    assert model.table.shape == (2, 5**3 + 2**10 + 2**11 + 2**12)
+    idx, _ = model.indices(torch.rand(4096, 3) * 2 - 1)
+    starts = model.offset.long()
+    for level, rows in enumerate((5**3, 2**10, 2**11, 2**12)):
+        local = idx[level].long() - starts[level]
+        assert local.min() >= 0 and local.max() < rows and local.unique().numel() > rows // 2  # its own rows, and most of them
+    with pytest.raises(ValueError, match="log2_table lists 3 values for 4 levels"):
+        HashGridSDF(levels=4, log2_table=[9, 10, 11])

@@ -6,6 +6,8 @@ from implicit3d.quantize import (
     BLOCK,
     MIN_QUANTIZED,
     SCALE_SUFFIX,
+    compress_codes,
+    decompress_codes,
     decode_state,
     dequantize,
     encode_state,
@@ -108,3 +110,39 @@ def test_fake_quantize_trains_on_the_stored_values_with_straight_through_gradien
     # What training saw is what is stored, up to the fp16 head.
     torch.testing.assert_close(loaded(x), seen.detach(), atol=2e-3, rtol=0)
     assert fake_quantize(model, "float16") == []
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int5"])
+def test_lzma_coding_stores_the_same_values_in_fewer_bytes(dtype):
+    # Heavy-tailed values, as a trained table's are (about 6 bits of entropy per int8 code).
+    torch.manual_seed(0)
+    state = {"big": torch.distributions.Laplace(0.0, 0.05).sample((2, MIN_QUANTIZED)), "small": torch.randn(7)}
+    plain, coded = encode_state(state, dtype), encode_state(state, dtype, "lzma")
+    assert coded["big"].dtype == torch.uint8 and coded["small"].dtype == torch.float16
+    assert stored_bytes(coded) < 0.85 * stored_bytes(plain)
+    for key, value in decode_state(plain).items():
+        assert torch.equal(decode_state(coded)[key], value)  # lossless: the same values as without coding
+
+
+def test_compressed_codes_round_trip():
+    codes = torch.randint(-127, 128, (3, 1000), dtype=torch.int8, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(decompress_codes(compress_codes(codes), codes.shape), codes)
+
+
+def test_unknown_weight_coding_is_rejected():
+    with pytest.raises(ValueError, match="weight_coding 'gzip'"):
+        encode_state({"a": torch.zeros(1)}, "int8", "gzip")
+
+
+def test_saved_lzma_model_predicts_as_the_uncoded_one(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("hashgrid", **HASH)
+    with torch.no_grad():
+        model.table.copy_(torch.distributions.Laplace(0.0, 0.05).sample(model.table.shape))
+    plain = save_model(tmp_path / "plain.pt", model, "hashgrid", HASH, "int8")
+    coded = save_model(tmp_path / "coded.pt", model, "hashgrid", HASH, "int8", "lzma")
+    assert coded < 0.85 * plain
+    (a, _), (b, info) = load_model(tmp_path / "plain.pt"), load_model(tmp_path / "coded.pt")
+    assert info["model_bytes"] == coded and info["weight_coding"] == "lzma"
+    x = torch.rand(500, 3) * 2 - 1
+    assert torch.equal(a(x), b(x))

@@ -133,6 +133,21 @@ class _BitwiseXor(torch.autograd.Function):
         return g.op("BitwiseXor", a, b)
 
 
+def hash_layout(levels: int, log2_table: int | list[int], base_resolution: int, max_resolution: int) -> tuple[list[int], list[int], int]:
+    """Per level: the grid resolution and the table rows (2^log2_table, one value for every level
+    or one per level); and how many leading levels fit their rows densely (no hashing)."""
+    log2 = [int(log2_table)] * levels if isinstance(log2_table, int | float) else [int(v) for v in log2_table]
+    if len(log2) != levels:
+        raise ValueError(f"log2_table lists {len(log2)} values for {levels} levels")
+    growth = (max_resolution / base_resolution) ** (1.0 / max(levels - 1, 1))
+    res = [int(math.floor(base_resolution * growth**level)) for level in range(levels)]
+    rows = [2**b for b in log2]
+    n_dense = 0
+    while n_dense < levels and (res[n_dense] + 1) ** 3 <= rows[n_dense]:
+        n_dense += 1
+    return res, rows, n_dense
+
+
 class HashGridSDF(nn.Module):
     """Multiresolution grid of learned features (Instant-NGP style) with a tiny ReLU MLP head.
 
@@ -147,7 +162,7 @@ class HashGridSDF(nn.Module):
         self,
         levels: int = 12,
         features: int = 2,
-        log2_table: int = 12,
+        log2_table: int | list[int] = 12,
         base_resolution: int = 16,
         max_resolution: int = 128,
         hidden: int = 32,
@@ -156,19 +171,17 @@ class HashGridSDF(nn.Module):
         init_scale: float = 1e-4,
     ):
         super().__init__()
-        self.levels, self.features, self.table_size = levels, features, 2**log2_table
-        growth = (max_resolution / base_resolution) ** (1.0 / max(levels - 1, 1))
-        res = [int(math.floor(base_resolution * growth**level)) for level in range(levels)]
-        dense = [(r + 1) ** 3 <= self.table_size for r in res]
-        sizes = [(r + 1) ** 3 if d else self.table_size for r, d in zip(res, dense, strict=True)]
+        self.levels, self.features = levels, features
+        res, rows, self.n_dense = hash_layout(levels, log2_table, base_resolution, max_resolution)
+        sizes = [(r + 1) ** 3 if level < self.n_dense else n for level, (r, n) in enumerate(zip(res, rows, strict=True))]
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        self.n_dense = int(sum(dense))  # resolutions grow, so dense levels come first
         r1 = torch.tensor(res, dtype=torch.int32) + 1
         # Non-persistent: derived from the hyperparameters, so not stored with the weights.
         self.register_buffer("resolution", torch.tensor(res, dtype=torch.float32), persistent=False)
         self.register_buffer("max_corner", torch.tensor(res, dtype=torch.int32) - 1, persistent=False)
         self.register_buffer("offset", torch.tensor(offsets, dtype=torch.int32), persistent=False)
         self.register_buffer("stride", torch.stack([torch.ones_like(r1), r1, r1 * r1], 1), persistent=False)
+        self.register_buffer("hash_mask", torch.tensor(rows, dtype=torch.int32) - 1, persistent=False)
         self.table = nn.Parameter(torch.empty(features, int(sum(sizes))).uniform_(-init_scale, init_scale))
         self.include_xyz = include_xyz
         width_in = levels * features + (3 if include_xyz else 0)
@@ -213,7 +226,7 @@ class HashGridSDF(nn.Module):
             hz = torch.stack([hz, hz + _PRIMES[2]], 1)
             # In int64 the prime products do not wrap, but the low bits that the mask keeps are the same.
             xor = _BitwiseXor.apply if wide else torch.bitwise_xor
-            rows = xor(xor(hx.view(nh, 2, 1, 1, batch), hy.view(nh, 1, 2, 1, batch)), hz.view(nh, 1, 1, 2, batch)) & (self.table_size - 1)
+            rows = xor(xor(hx.view(nh, 2, 1, 1, batch), hy.view(nh, 1, 2, 1, batch)), hz.view(nh, 1, 1, 2, batch)) & self.hash_mask[nd:].view(nh, 1, 1, 1, 1).to(itype)
             parts.append(rows.view(nh, 8, batch))
         idx = torch.cat(parts, 0) + self.offset.view(-1, 1, 1).to(itype)
         f0, f1, f2 = frac[:, 0], frac[:, 1], frac[:, 2]

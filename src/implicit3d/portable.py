@@ -75,8 +75,10 @@ class PortableSDF:
 
     def _hashgrid(self, x: np.ndarray) -> np.ndarray:
         a, levels, batch = self.arrays, int(self.hparams["levels"]), len(x)
-        table_size = 2 ** int(self.hparams["log2_table"])
-        n_dense = int(np.sum((a["resolution"].astype(np.int64) + 1) ** 3 <= table_size))
+        log2 = np.broadcast_to(np.asarray(self.hparams["log2_table"], dtype=np.int64), (levels,))  # one for all, or per level
+        rows_per_level = np.left_shift(1, log2)
+        fits = (a["resolution"].astype(np.int64) + 1) ** 3 <= rows_per_level
+        n_dense = levels if fits.all() else int(np.argmin(fits))  # the leading levels that fit their rows densely
         u = np.clip((x.T + np.float32(1)) * np.float32(0.5), 0, 1)  # (3, B)
         pos = u[None] * a["resolution"][:, None, None]  # (L, 3, B)
         p0 = np.minimum(pos.astype(np.int64), a["max_corner"].astype(np.int64)[:, None, None])  # floor, as pos >= 0
@@ -97,7 +99,8 @@ class PortableSDF:
             hx = np.stack([q0[:, 0], q0[:, 0] + 1], 1)
             hy = np.stack([q0[:, 1] * _PRIMES[1], (q0[:, 1] + 1) * _PRIMES[1]], 1)
             hz = np.stack([q0[:, 2] * _PRIMES[2], (q0[:, 2] + 1) * _PRIMES[2]], 1)
-            rows = (hx[:, :, None, None] ^ hy[:, None, :, None] ^ hz[:, None, None, :]) & (table_size - 1)
+            mask = (rows_per_level[n_dense:] - 1)[:, None, None, None, None]
+            rows = (hx[:, :, None, None] ^ hy[:, None, :, None] ^ hz[:, None, None, :]) & mask
             parts.append(rows.reshape(levels - n_dense, 8, batch))
         idx = np.concatenate(parts, 0) + a["offset"].astype(np.int64)[:, None, None]  # (L, 8, B)
         f0, f1, f2 = frac[:, 0], frac[:, 1], frac[:, 2]

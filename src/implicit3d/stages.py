@@ -112,7 +112,7 @@ def train(
         desc=f"train {arch}",
         near_mask=(train_part["kind"] == "near").to_numpy(),
     )
-    model_bytes = save_model(model_out, model, arch, hparams, cfg.weight_dtype)
+    model_bytes = save_model(model_out, model, arch, hparams, cfg.weight_dtype, cfg.weight_coding)
     info = {
         "arch": arch,
         "params": hparams,
