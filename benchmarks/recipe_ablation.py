@@ -1,10 +1,10 @@
-"""Ablation of the hash-grid recipe: the previous default and each change since, side by side.
+"""Ablation of the hash-grid recipe: the defaults before and each change since, side by side.
 
 Each object is normalized once and sampled once per near-surface noise mix, with the
 default (largest) training pool; smaller pools are random subsets of it. The test split
 does not depend on the training pool, so every variant is tested on the same points.
 Models go through the real save/load path, so the bytes and the F1s are those of the
-weights as stored (fp16 or int8). One thread, as in the pipeline's train jobs.
+weights as stored (fp16, int8, or int8 coded with lzma). One thread, as in the pipeline's train jobs.
 
     PYTHONPATH=src python benchmarks/recipe_ablation.py --objects 36,18,26,10,0
 """
@@ -34,17 +34,19 @@ from implicit3d.stages import normalize  # noqa: E402
 from implicit3d.training import TrainConfig, load_model, save_model, train  # noqa: E402
 
 OLD_STD = [0.002, 0.01, 0.03]
-# name: (training noise std mix, train pool as (near, volume) points, hash-grid params, training),
-# each changed from the current default where not None or empty.
+# name: (architecture in config/config.yaml, training noise std mix, train pool as (near, volume) points,
+# hash-grid params, training), each changed from that architecture's recipe where not None or empty.
 VARIANTS = {
-    "previous default (2^12 table, fp16, 800 steps, 300k+150k pool)": (
+    "2nd previous default (2^12 table, fp16, 800 steps, 300k+150k pool)": ("hashgrid_previous",
         OLD_STD, (300_000, 150_000), {"log2_table": 12}, {"steps": 800, "weight_dtype": "float16"}),
-    "+ 2^13 table, fp16 (over the size budget)": (OLD_STD, (300_000, 150_000), {}, {"steps": 800, "weight_dtype": "float16"}),
-    "+ 2^13 table, int8": (OLD_STD, (300_000, 150_000), {}, {"steps": 800}),
-    "+ 1200 steps": (OLD_STD, (300_000, 150_000), {}, {}),
-    "+ 1.2M+300k pool": (OLD_STD, None, {}, {}),
-    "+ noise std mix of the current default": (None, None, {}, {}),
-}
+    "+ 2^13 table, fp16 (over the size budget)": ("hashgrid_previous", OLD_STD, (300_000, 150_000), {}, {"steps": 800, "weight_dtype": "float16"}),
+    "+ 2^13 table, int8": ("hashgrid_previous", OLD_STD, (300_000, 150_000), {}, {"steps": 800}),
+    "+ 1200 steps": ("hashgrid_previous", OLD_STD, (300_000, 150_000), {}, {}),
+    "+ 1.2M+300k pool": ("hashgrid_previous", OLD_STD, None, {}, {}),
+    "+ noise std mix (the previous default)": ("hashgrid_previous", None, None, {}, {}),
+    "+ 8 levels, 2^14 rows at the two finest, lzma": ("hashgrid", None, None, {}, {"steps": 1200, "batch_size": 8192}),
+    "+ batches of 4096 for 2000 steps (the default)": ("hashgrid", None, None, {}, {}),
+}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,13 +57,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cfg = yaml.safe_load(args.config.read_text())
-    arch = cfg["architectures"]["hashgrid"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.objects.split(","):
             mesh = _normalized(args.meshes, name, Path(tmp))
             frames = {}
-            for variant, (near_std, pool, params, training) in VARIANTS.items():
+            for variant, (arch_name, near_std, pool, params, training) in VARIANTS.items():
+                arch = cfg["architectures"][arch_name]
                 sampling = copy.deepcopy(cfg["sampling"])
                 sampling["train"]["near_std"] = near_std or sampling["train"]["near_std"]
                 key = tuple(sampling["train"]["near_std"])
@@ -98,7 +100,7 @@ def _run(frame: pd.DataFrame, pool, params: dict, training: dict, tmp: Path) -> 
     train(model, part[["x", "y", "z"]].to_numpy(), part["sdf"].to_numpy(), val[["x", "y", "z"]].to_numpy(),
           val["sdf"].to_numpy(), cfg, torch.device("cpu"), progress=False, near_mask=(part["kind"] == "near").to_numpy())
     seconds = time.perf_counter() - start
-    n_bytes = save_model(tmp / "m.pt", model, "hashgrid", params, cfg.weight_dtype)
+    n_bytes = save_model(tmp / "m.pt", model, "hashgrid", params, cfg.weight_dtype, cfg.weight_coding)
     stored, _ = load_model(tmp / "m.pt")
     metrics = evaluate_points(stored, frame[frame["split"] == "test"])
     return {"f1_near": metrics["f1_near"], "f1_volume": metrics["f1_volume"], "model_bytes": n_bytes, "train_s": seconds}

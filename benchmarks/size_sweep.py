@@ -2,8 +2,8 @@
 and 194 KB each, trained and tested on the same points.
 
 Every model goes through the real save/load path, so bytes and F1s are those of the weights as
-stored. Each architecture keeps its config/config.yaml recipe; only its size changes (the hash
-grid: levels and table rows; the grid: its resolution; SIREN: its width). One thread per training,
+stored (lzma-coded where the recipe says so). Each family keeps its config/config.yaml recipe; only
+its size changes (the hash grids: levels and table rows; the grid: its resolution; SIREN: its width). One thread per training,
 `--jobs` trainings at once. Test points and normalized meshes come from the pipeline's cache
 (results/samples/<tag>, results/normalized) when a run made them, else they are made here once
 (results/size_sweep/samples); each training draws its pool from them, as the pipeline's do.
@@ -38,28 +38,42 @@ from implicit3d.workflow import sample_tag  # noqa: E402
 SUBSET = "0,4,8,10,16,18,20,26,30,36,40,45"
 # family: (architecture in config/config.yaml, {target KB: changes to its params and training})
 FAMILIES = {
+    # The default recipe (8 levels, the two finest with twice the rows, int8 codes coded with lzma,
+    # batches of 4096 for 2000 steps), its tables scaled.
     "hashgrid": ("hashgrid", {
+        32: ({"log2_table": [11, 11, 11, 11, 11, 11, 12, 12]}, {}),
+        64: ({"log2_table": [12, 12, 12, 12, 12, 12, 13, 13]}, {}),
+        128: ({}, {}),  # the default
+        194: ({"log2_table": [13, 13, 13, 13, 13, 14, 15, 15]}, {}),
+    }),
+    # The previous default's recipe (12 levels of 2^13 rows, int8, batches of 8192 for 1200 steps), fewer levels or rows.
+    "hashgrid_previous": ("hashgrid_previous", {
         32: ({"levels": 8, "log2_table": 11}, {}),
         64: ({"levels": 8, "log2_table": 12}, {}),
         128: ({"levels": 8, "log2_table": 13}, {}),
-        194: ({}, {}),  # the previous default: 12 levels of 2^13 rows, int8
+        194: ({}, {}),  # the previous default
     }),
     # All 12 levels kept, fewer rows per level instead.
-    "hashgrid_12_levels": ("hashgrid", {
+    "hashgrid_12_levels": ("hashgrid_previous", {
         64: ({"log2_table": 11}, {}),
         128: ({"log2_table": 12}, {}),
     }),
     # The same tables at 4 bits per value, trained on the stored values.
-    "hashgrid_int4_qat": ("hashgrid", {
+    "hashgrid_int4_qat": ("hashgrid_previous", {
         32: ({"levels": 8, "log2_table": 12}, {"weight_dtype": "int4", "qat": True}),
         64: ({"levels": 8, "log2_table": 13}, {"weight_dtype": "int4", "qat": True}),
         128: ({"levels": 12, "log2_table": 13, "features": 2}, {"weight_dtype": "int4", "qat": True}),
     }),
-    # The default's 12 levels of 2^13 rows at 5 bits per value (about 124 KB), trained on the stored values.
-    "hashgrid_int5_qat": ("hashgrid", {128: ({}, {"weight_dtype": "int5", "qat": True})}),
+    # The previous default's 12 levels of 2^13 rows at 5 bits per value (about 124 KB), trained on the stored values.
+    "hashgrid_int5_qat": ("hashgrid_previous", {128: ({}, {"weight_dtype": "int5", "qat": True})}),
     # 10 levels of 2^13 rows at 6 bits per value (about 120 KB), trained on the stored values.
-    "hashgrid_int6_qat": ("hashgrid", {128: ({"levels": 10}, {"weight_dtype": "int6", "qat": True})}),
-    "grid": ("grid", {32: ({"resolution": 30}, {}), 64: ({"resolution": 39}, {}), 128: ({"resolution": 49}, {}), 194: ({"resolution": 57}, {})}),
+    "hashgrid_int6_qat": ("hashgrid_previous", {128: ({"levels": 10}, {"weight_dtype": "int6", "qat": True})}),
+    # The dense-grid control, int8 and lzma-coded as in config/config.yaml.
+    "grid": ("grid", {32: ({"resolution": 49}, {}), 64: ({"resolution": 64}, {}), 128: ({}, {}), 194: ({"resolution": 95}, {})}),
+    # The same without coding.
+    "grid_int8": ("grid", {
+        size: ({"resolution": res}, {"weight_coding": "none"}) for size, res in ((32, 30), (64, 39), (128, 49), (194, 57))
+    }),
     "siren": ("siren", {32: ({"hidden": 62}, {}), 64: ({"hidden": 88}, {}), 128: ({"hidden": 125}, {}), 194: ({"hidden": 154}, {})}),
 }  # fmt: skip
 
@@ -143,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meshes", type=Path, default=REPO / ".." / "shared" / "data" / "test_task_meshes")
     parser.add_argument("--objects", default=SUBSET, help=f"comma-separated mesh stems (default: {SUBSET})")
-    parser.add_argument("--families", default="hashgrid,grid,siren", help=f"from {', '.join(FAMILIES)}")
+    parser.add_argument("--families", default="hashgrid,hashgrid_previous,grid,siren", help=f"from {', '.join(FAMILIES)}")
     parser.add_argument("--sizes", default="", help="only these target sizes in KB, e.g. 128,194 (default: all)")
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
     parser.add_argument("--jobs", type=int, default=2)

@@ -152,9 +152,10 @@ class HashGridSDF(nn.Module):
     """Multiresolution grid of learned features (Instant-NGP style) with a tiny ReLU MLP head.
 
     Level l has resolution floor(base * growth^l), growing geometrically up to
-    `max_resolution` cells across [-1, 1]^3. Coarse levels whose (N+1)^3 vertices fit
-    in 2^log2_table rows are stored densely (no collisions); finer ones use a spatial
-    hash. Features of the 8 cell corners are trilinearly interpolated. Index tensors
+    `max_resolution` cells across [-1, 1]^3. Each level has 2^log2_table rows (`log2_table`:
+    one value for all levels, or a list with one per level, e.g. more rows for the finest).
+    Coarse levels whose (N+1)^3 vertices fit in their rows are stored densely (no
+    collisions); finer ones use a spatial hash. Features of the 8 cell corners are trilinearly interpolated. Index tensors
     are laid out (L, 8, B), batch innermost, which is what makes this fast on a CPU.
     """
 
