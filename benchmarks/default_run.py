@@ -1,0 +1,78 @@
+"""The whole default run against the previous default's: raw meshes to summary, one after the other.
+
+Each run is `snakemake results/summary.csv --cores N` with one model (`hashgrid`, the default, or
+`hashgrid_previous`) in a copy of this checkout with an empty results/, so normalizing, sampling,
+training, evaluation and reconstruction are all counted. Prints wall times, their ratio, and each
+run's summary means (median train seconds from the summary's train_seconds column).
+
+    python benchmarks/default_run.py                          # the 50 reference meshes, 2 cores
+    python benchmarks/default_run.py --objects 0,4,8,16 --cores 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import REPO, export, snakemake  # noqa: E402
+
+MODELS = ("hashgrid_previous", "hashgrid")
+
+
+def subset(meshes: Path, objects: str, root: Path) -> Path:
+    """`meshes` itself, or a folder of links to the named objects' files."""
+    if not objects:
+        return meshes
+    folder = root / "meshes"
+    folder.mkdir()
+    for name in objects.split(","):
+        matches = sorted(meshes.glob(f"{name}.*"))
+        if not matches:
+            sys.exit(f"{meshes}: no mesh named {name}")
+        (folder / matches[0].name).symlink_to(matches[0].resolve())
+    return folder
+
+
+def run(tree: Path, meshes: Path, model: str, cores: int) -> dict:
+    shutil.rmtree(tree / "results", ignore_errors=True)
+    shutil.rmtree(tree / ".snakemake", ignore_errors=True)
+    seconds, _ = snakemake(tree, "results/summary.csv", "--cores", str(cores), "--config", f"meshes={meshes}", f"models=[{model}]", timeout=4 * 3600)
+    summary = pd.read_csv(tree / "results" / "summary.csv")
+    rows = summary[summary["model"] == model]
+    print(f"{model}: {seconds:.0f} s", file=sys.stderr, flush=True)
+    return {
+        "model": model,
+        "objects": len(rows),
+        "wall s": round(seconds),
+        "mean f1_near": round(rows["f1_near"].mean(), 4),
+        "mean f1_volume": round(rows["f1_volume"].mean(), 4),
+        "median train s": round(rows["train_seconds"].median(), 1),
+        "max model bytes": int(rows["model_bytes"].max()),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--meshes", type=Path, default=REPO / ".." / "shared" / "data" / "test_task_meshes")
+    parser.add_argument("--objects", default="", help="comma-separated mesh stems (default: every mesh)")
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        meshes = subset(args.meshes.resolve(), args.objects, root)
+        tree = export("WORKTREE", root / "tree")
+        table = pd.DataFrame([run(tree, meshes, model, args.cores) for model in MODELS])
+    base = table.iloc[0]
+    table["wall ratio"] = (table["wall s"] / base["wall s"]).round(2)
+    table["train ratio"] = (table["median train s"] / base["median train s"]).round(2)
+    print(table.to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main()
