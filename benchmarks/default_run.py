@@ -22,6 +22,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import REPO, export, snakemake  # noqa: E402
 
+sys.path.insert(0, str(REPO / "src"))
+from implicit3d.summary import read_summary  # noqa: E402
+
 MODELS = ("hashgrid_previous", "hashgrid")
 
 
@@ -43,8 +46,8 @@ def run(tree: Path, meshes: Path, model: str, cores: int) -> dict:
     shutil.rmtree(tree / "results", ignore_errors=True)
     shutil.rmtree(tree / ".snakemake", ignore_errors=True)
     seconds, _ = snakemake(tree, "results/summary.csv", "--cores", str(cores), "--config", f"meshes={meshes}", f"models=[{model}]", timeout=4 * 3600)
-    summary = pd.read_csv(tree / "results" / "summary.csv")
-    rows = summary[summary["model"] == model]
+    summary = read_summary(tree / "results" / "summary.csv")
+    rows = summary[(summary["model"] == model) & (summary["object"] != "mean")]  # not the per-model mean row
     print(f"{model}: {seconds:.0f} s", file=sys.stderr, flush=True)
     return {
         "model": model,
