@@ -18,27 +18,31 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import REPO, export, snakemake  # noqa: E402
 
 sys.path.insert(0, str(REPO / "src"))
 from implicit3d.summary import read_summary  # noqa: E402
+from implicit3d.workflow import discover_meshes  # noqa: E402
 
 MODELS = ("hashgrid_previous", "hashgrid")
 
 
 def subset(meshes: Path, objects: str, root: Path) -> Path:
-    """`meshes` itself, or a folder of links to the named objects' files."""
+    """`meshes` itself, or a folder of links to the named objects' files, found as the workflow finds them."""
     if not objects:
         return meshes
+    ignore = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["ignore"]
+    found = discover_meshes(str(meshes), ignore)
     folder = root / "meshes"
     folder.mkdir()
     for name in objects.split(","):
-        matches = sorted(meshes.glob(f"{name}.*"))
-        if not matches:
+        if name not in found:
             sys.exit(f"{meshes}: no mesh named {name}")
-        (folder / matches[0].name).symlink_to(matches[0].resolve())
+        path = Path(found[name])
+        (folder / path.name).symlink_to(path.resolve())
     return folder
 
 
