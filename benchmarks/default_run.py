@@ -1,12 +1,19 @@
 """The whole default run against the previous default's: raw meshes to summary, one after the other.
 
-Each run is `snakemake results/summary.csv --cores N` with one model (`hashgrid`, the default, or
-`hashgrid_previous`) in a copy of this checkout with an empty results/, so normalizing, sampling,
-training, evaluation and reconstruction are all counted. Prints wall times, their ratio, and each
-run's summary means (median train seconds from the summary's train_seconds column).
+Each run is `snakemake results/summary.csv --cores N` with one model in a fresh tree with an empty
+results/, so normalizing, sampling, training, evaluation and reconstruction are all counted:
+
+- `release`: the project as it was before this default (`--baseline`, a git revision), with its
+  own default model: the previous default as users ran it, code and all;
+- `hashgrid_previous`: the previous default's model on this checkout's code;
+- `hashgrid`: this checkout's default.
+
+Prints wall times, their ratios to the first run, and each run's summary means (median train
+seconds from the summary's train_seconds column).
 
     python benchmarks/default_run.py                          # the 50 reference meshes, 2 cores
     python benchmarks/default_run.py --objects 0,4,8,16 --cores 2
+    python benchmarks/default_run.py --baseline ''            # this checkout only (no release run)
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ sys.path.insert(0, str(REPO / "src"))
 from implicit3d.summary import read_summary  # noqa: E402
 from implicit3d.workflow import discover_meshes  # noqa: E402
 
-MODELS = ("hashgrid_previous", "hashgrid")
+BASELINE = "095634e"  # main before the 8-level default: its default model is the 12-level hash grid
 
 
 def subset(meshes: Path, objects: str, root: Path) -> Path:
@@ -46,14 +53,15 @@ def subset(meshes: Path, objects: str, root: Path) -> Path:
     return folder
 
 
-def run(tree: Path, meshes: Path, model: str, cores: int) -> dict:
+def run(label: str, tree: Path, meshes: Path, model: str, cores: int) -> dict:
     shutil.rmtree(tree / "results", ignore_errors=True)
     shutil.rmtree(tree / ".snakemake", ignore_errors=True)
     seconds, _ = snakemake(tree, "results/summary.csv", "--cores", str(cores), "--config", f"meshes={meshes}", f"models=[{model}]", timeout=4 * 3600)
     summary = read_summary(tree / "results" / "summary.csv")
     rows = summary[(summary["model"] == model) & (summary["object"] != "mean")]  # not the per-model mean row
-    print(f"{model}: {seconds:.0f} s", file=sys.stderr, flush=True)
+    print(f"{label}: {seconds:.0f} s", file=sys.stderr, flush=True)
     return {
+        "run": label,
         "model": model,
         "objects": len(rows),
         "wall s": round(seconds),
@@ -69,12 +77,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--meshes", type=Path, default=REPO / ".." / "shared" / "data" / "test_task_meshes")
     parser.add_argument("--objects", default="", help="comma-separated mesh stems (default: every mesh)")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the release run ('' to skip it)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         meshes = subset(args.meshes.resolve(), args.objects, root)
+        runs = [("release " + args.baseline, export(args.baseline, root / "release"), "hashgrid")] if args.baseline else []
         tree = export("WORKTREE", root / "tree")
-        table = pd.DataFrame([run(tree, meshes, model, args.cores) for model in MODELS])
+        runs += [("hashgrid_previous", tree, "hashgrid_previous"), ("hashgrid", tree, "hashgrid")]
+        table = pd.DataFrame([run(label, where, meshes, model, args.cores) for label, where, model in runs])
     base = table.iloc[0]
     table["wall ratio"] = (table["wall s"] / base["wall s"]).round(2)
     table["train ratio"] = (table["median train s"] / base["median train s"]).round(2)
