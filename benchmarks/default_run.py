@@ -25,14 +25,13 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from named_meshes import named_meshes  # noqa: E402
 from scale import REPO, export, snakemake  # noqa: E402
 
 sys.path.insert(0, str(REPO / "src"))
 from implicit3d.summary import read_summary  # noqa: E402
-from implicit3d.workflow import discover_meshes  # noqa: E402
 
 BASELINE = "095634e"  # main before the 8-level default: its default model is the 12-level hash grid
 
@@ -41,14 +40,9 @@ def subset(meshes: Path, objects: str, root: Path) -> Path:
     """`meshes` itself, or a folder of links to the named objects' files, found as the workflow finds them."""
     if not objects:
         return meshes
-    ignore = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["ignore"]
-    found = discover_meshes(str(meshes), ignore)
     folder = root / "meshes"
     folder.mkdir()
-    for name in objects.split(","):
-        if name not in found:
-            sys.exit(f"{meshes}: no mesh named {name}")
-        path = Path(found[name])
+    for path in named_meshes(meshes, objects.split(",")).values():
         (folder / path.name).symlink_to(path.resolve())
     return folder
 

@@ -33,6 +33,9 @@ from implicit3d.sampling import SamplingSpec, sample_all  # noqa: E402
 from implicit3d.stages import normalize  # noqa: E402
 from implicit3d.training import TrainConfig, load_model, save_model, train  # noqa: E402
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+from named_meshes import named_meshes  # noqa: E402
+
 OLD_STD = [0.002, 0.01, 0.03]
 # name: (architecture in config/config.yaml, training noise std mix, train pool as (near, volume) points,
 # hash-grid params, training), each changed from that architecture's recipe where not None or empty.
@@ -77,10 +80,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _normalized(meshes: Path, name: str, tmp: Path) -> Path:
-    matches = sorted(meshes.glob(f"{name}.*"))
-    if not matches:
-        sys.exit(f"{meshes}: no mesh named {name}")
-    normalize(str(matches[0]), str(tmp / f"{name}.ply"), str(tmp / f"{name}.json"))
+    normalize(str(named_meshes(meshes, [name])[name]), str(tmp / f"{name}.ply"), str(tmp / f"{name}.json"))
     return tmp / f"{name}.ply"
 
 

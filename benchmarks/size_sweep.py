@@ -33,6 +33,9 @@ sys.path.insert(0, str(REPO / "src"))
 
 from implicit3d.workflow import sample_tag  # noqa: E402
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+from named_meshes import named_meshes  # noqa: E402
+
 # The subset: the six objects with the lowest near-surface F1 under the previous default
 # (16, 0, 20, 36, 4, 8) and six more spread over the collection.
 SUBSET = "0,4,8,10,16,18,20,26,30,36,40,45"
@@ -96,11 +99,8 @@ def samples_for(config: dict, meshes: Path, name: str) -> tuple[Path, Path]:
 
     out = REPO / "results" / "size_sweep" / "samples" / f"{name}.parquet", REPO / "results" / "size_sweep" / "samples" / f"{name}.ply"
     if not all(p.exists() for p in out):
-        matches = sorted(meshes.glob(f"{name}.*"))
-        if not matches:
-            sys.exit(f"{meshes}: no mesh named {name}")
         with tempfile.TemporaryDirectory() as tmp:
-            normalize(str(matches[0]), str(out[1]), f"{tmp}/{name}.json", config["normalize"]["max_faces"])
+            normalize(str(named_meshes(meshes, [name])[name]), str(out[1]), f"{tmp}/{name}.json", config["normalize"]["max_faces"])
         sample(str(out[1]), str(out[0]), config["sampling"])
     return out
 

@@ -22,13 +22,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from named_meshes import REPO, named_meshes  # noqa: E402
+from size_sweep import SUBSET  # noqa: E402
 
 from implicit3d.stages import evaluate, normalize, sample, train  # noqa: E402
-from implicit3d.workflow import discover_meshes  # noqa: E402
-
-SUBSET = "0,4,8,10,16,18,20,26,30,36,40,45"  # the size sweep's objects
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,15 +40,13 @@ def main(argv: list[str] | None = None) -> None:
     for model in models:
         if model not in cfg["architectures"]:
             sys.exit(f"config/config.yaml: no architecture named {model}")
-    found = discover_meshes(str(args.meshes), cfg["ignore"])
+    found = named_meshes(args.meshes, args.objects.split(","))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for i, name in enumerate(args.objects.split(",")):
-            if name not in found:
-                sys.exit(f"{args.meshes}: no mesh named {name}")
+        for i, (name, source) in enumerate(found.items()):
             mesh, points = root / f"{name}.ply", root / f"{name}.parquet"
-            normalize(found[name], str(mesh), str(root / f"{name}.json"))
+            normalize(str(source), str(mesh), str(root / f"{name}.json"))
             sample(str(mesh), str(points), cfg["sampling"])
             for model in models if i % 2 == 0 else models[::-1]:  # alternate, so drift favours neither
                 out = root / f"{model}_{name}"
