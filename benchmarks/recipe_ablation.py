@@ -48,8 +48,9 @@ VARIANTS = {
     "+ 1.2M+300k pool": ("hashgrid_previous", OLD_STD, None, {}, {}),
     "+ noise std mix (the previous default)": ("hashgrid_previous", None, None, {}, {}),
     "+ 8 levels, 2^14 rows at the two finest, lzma": ("hashgrid", None, None, {}, {"steps": 1200, "batch_size": 8192, "clamp": 0.1}),
-    "+ batches of 4096 for 2000 steps": ("hashgrid", None, None, {}, {"clamp": 0.1}),
-    "+ loss clamp 0.05 (the default)": ("hashgrid", None, None, {}, {}),
+    "+ batches of 4096 for 2000 steps": ("hashgrid", None, None, {}, {"steps": 2000, "clamp": 0.1}),
+    "+ loss clamp 0.05": ("hashgrid", None, None, {}, {"steps": 2000}),
+    "+ 2400 steps (the default)": ("hashgrid", None, None, {}, {}),
 }  # fmt: skip
 
 

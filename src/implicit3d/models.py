@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import hashgrid_kernel
+
 ARCHITECTURES = ("mlp", "siren", "fourier", "hashgrid", "grid")
 
 
@@ -183,6 +185,8 @@ class HashGridSDF(nn.Module):
         self.register_buffer("offset", torch.tensor(offsets, dtype=torch.int32), persistent=False)
         self.register_buffer("stride", torch.stack([torch.ones_like(r1), r1, r1 * r1], 1), persistent=False)
         self.register_buffer("hash_mask", torch.tensor(rows, dtype=torch.int32) - 1, persistent=False)
+        # The same layout for the compiled CPU kernels (hashgrid_kernel): resolutions, dense levels, offsets, masks.
+        self.kernel_layout = (np.array(res, np.int64), self.n_dense, offsets.astype(np.int64), np.array(rows, np.int64) - 1)
         self.table = nn.Parameter(torch.empty(features, int(sum(sizes))).uniform_(-init_scale, init_scale))
         self.include_xyz = include_xyz
         width_in = levels * features + (3 if include_xyz else 0)
@@ -241,9 +245,13 @@ class HashGridSDF(nn.Module):
     def encode(self, x: torch.Tensor, portable: bool = False) -> torch.Tensor:
         """Interpolated features of every level (B, L * F), then x when `include_xyz`.
 
-        portable: a plain gather over int64 rows in place of `_GridInterp` (whose fast backward
-        ONNX cannot express), for `implicit3d export`; the same values up to summation order.
+        On the CPU the compiled kernels (`hashgrid_kernel`) compute it; elsewhere the tensor path.
+        portable: a plain gather over int64 rows in place of either (whose fast backward ONNX cannot
+        express), for `implicit3d export`; the same values up to summation order.
         """
+        if not portable and hashgrid_kernel.usable(self.table, x):
+            feats = hashgrid_kernel.HashGridEncode.apply(self.table, x, self.kernel_layout)
+            return torch.cat([feats, x], 1) if self.include_xyz else feats
         with torch.no_grad():
             idx, w = self.indices(x, wide=portable)
         if portable:

@@ -93,8 +93,10 @@ def sdf_loss(pred: torch.Tensor, target: torch.Tensor, kind: str, clamp: float) 
 
 def float_tensor(values, device: torch.device | str = "cpu") -> torch.Tensor:
     """A float32 tensor on `device` from a copy of `values`: pandas (copy-on-write) hands
-    out read-only arrays, which torch warns about when it shares their memory."""
-    return torch.from_numpy(np.array(values, dtype=np.float32)).to(device)
+    out read-only arrays, which torch warns about when it shares their memory. Row-major: a
+    DataFrame's columns come column-major, and gathering random rows of that touched three cache
+    lines per point (a training step's batch took 5x longer)."""
+    return torch.from_numpy(np.array(values, dtype=np.float32, order="C")).to(device)
 
 
 def train(
@@ -118,7 +120,9 @@ def train(
     model.to(device).train()
     rounded = fake_quantize(model, cfg.weight_dtype) if cfg.qat else []
     x, y, vx, vy = (float_tensor(a, device) for a in (train_xyz, train_sdf, val_xyz, val_sdf))
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-15, weight_decay=cfg.weight_decay)
+    # Fused: one pass over each tensor instead of a dozen (0.3-0.5 ms of a 4 ms hash-grid step on a CPU).
+    fused = device.type in ("cpu", "cuda")
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), eps=1e-15, weight_decay=cfg.weight_decay, fused=fused)
     sched = _scheduler(opt, cfg)
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
     stale, history, loss_value = 0, [], math.nan
@@ -198,7 +202,8 @@ def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: Tr
         idx = sampler(batch).to(x.device)
         loss = None
         try:
-            loss = _step_loss(model, x[idx], y[idx], cfg)
+            # index_select: the same rows as x[idx], without advanced indexing's overhead (~0.2 ms a step on a CPU)
+            loss = _step_loss(model, x.index_select(0, idx), y.index_select(0, idx), cfg)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 raise FloatingPointError(f"loss became {loss_value} at step {step}")

@@ -1,0 +1,108 @@
+"""Compiled CPU kernels of the hash-grid encoding (numba): corner rows, trilinear weights, the
+feature gather and, for training, the scatter of the gradient into the table, in one pass per
+point and level.
+
+The tensor path (`HashGridSDF.indices` plus `_GridInterp`) builds (L, 8, B) index and weight
+tensors and runs a dozen passes over them; on a CPU that was about 60 % of a training step.
+These loops compute the same rows and weights (`tests/test_models.py` checks them against each
+other) without the intermediate tensors. They are compiled on first use and cached on disk
+(`cache=True`), so later processes load them in well under a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numba import njit
+
+# Hash primes as in models._PRIMES; int64 products keep the low bits that the mask keeps.
+_P1 = np.int64(2654435761)
+_P2 = np.int64(805459861)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cell(coordinate, r):
+    """The cell (clamped to the grid) and the offset in it of one coordinate at resolution r."""
+    u = min(max((coordinate + np.float32(1.0)) * np.float32(0.5), np.float32(0.0)), np.float32(1.0))
+    pos = u * np.float32(r)
+    cell = min(np.int64(pos), np.int64(r - 1))
+    return cell, pos - np.float32(cell)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights):
+    """Rows (offset included) and trilinear weights of point b's 8 corners at `level`, in the
+    corner order of `HashGridSDF.indices` (x outermost)."""
+    r = res[level]
+    px, fx = _cell(x[b, 0], r)
+    py, fy = _cell(x[b, 1], r)
+    pz, fz = _cell(x[b, 2], r)
+    dense = level < n_dense
+    side = np.int64(r + 1)
+    base, keep = np.int64(offset[level]), np.int64(mask[level])
+    corner = 0
+    for cx in range(2):
+        wx = fx if cx else np.float32(1.0) - fx
+        for cy in range(2):
+            wxy = wx * (fy if cy else np.float32(1.0) - fy)
+            for cz in range(2):
+                ix, iy, iz = px + cx, py + cy, pz + cz
+                row = ix + (iy + iz * side) * side if dense else (ix ^ (iy * _P1) ^ (iz * _P2)) & keep
+                rows[corner] = base + row
+                weights[corner] = wxy * (fz if cz else np.float32(1.0) - fz)
+                corner += 1
+
+
+@njit(cache=True, nogil=True)
+def _encode(x, table, res, n_dense, offset, mask, out):
+    features = table.shape[0]
+    rows = np.empty(8, np.int64)
+    weights = np.empty(8, np.float32)
+    for b in range(x.shape[0]):
+        for level in range(res.shape[0]):
+            _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights)
+            for feat in range(features):
+                acc = np.float32(0.0)
+                for c in range(8):
+                    acc += table[feat, rows[c]] * weights[c]
+                out[b, level * features + feat] = acc
+
+
+@njit(cache=True, nogil=True)
+def _scatter_grad(x, grad_out, res, n_dense, offset, mask, grad_table):
+    features = grad_table.shape[0]
+    rows = np.empty(8, np.int64)
+    weights = np.empty(8, np.float32)
+    for b in range(x.shape[0]):
+        for level in range(res.shape[0]):
+            _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights)
+            for feat in range(features):
+                g = grad_out[b, level * features + feat]
+                for c in range(8):
+                    grad_table[feat, rows[c]] += weights[c] * g
+
+
+class HashGridEncode(torch.autograd.Function):
+    """Interpolated features (B, L * F) of points x (B, 3) from a feature-major table (F, R), and
+    the table's gradient; x gets none (as in the tensor path, whose indices need no gradient)."""
+
+    @staticmethod
+    def forward(ctx, table, x, layout):
+        xs = x.detach().contiguous()
+        out = torch.empty(xs.shape[0], layout[0].shape[0] * table.shape[0], dtype=torch.float32)
+        _encode(xs.numpy(), table.detach().numpy(), *layout, out.numpy())
+        ctx.save_for_backward(xs)
+        ctx.layout, ctx.table_shape = layout, table.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (xs,) = ctx.saved_tensors
+        grad = torch.zeros(ctx.table_shape, dtype=torch.float32)
+        _scatter_grad(xs.numpy(), grad_out.contiguous().numpy(), *ctx.layout, grad.numpy())
+        return grad, None, None
+
+
+def usable(table: torch.Tensor, x: torch.Tensor) -> bool:
+    """Whether the kernels apply: float32 tensors on the CPU (CUDA keeps the tensor path)."""
+    return table.device.type == "cpu" and x.device.type == "cpu" and table.dtype == torch.float32 and x.dtype == torch.float32
