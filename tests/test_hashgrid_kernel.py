@@ -70,3 +70,16 @@ def test_kernel_reads_strided_points_and_gives_them_no_gradient():
     torch.testing.assert_close(feats, tensor_path(model, x.detach().contiguous()), atol=1e-6, rtol=1e-5)
     feats.sum().backward()
     assert x.grad is None and model.table.grad is not None
+
+
+def test_eikonal_loss_trains_through_the_kernel():
+    # The eikonal term differentiates the prediction with respect to x with create_graph=True,
+    # which sends the kernel's backward a gradient that itself requires a gradient.
+    torch.manual_seed(0)
+    model = HashGridSDF(features=2, hidden=16, **LAYOUTS["dense and hashed"])
+    x = (torch.rand(256, 3) * 2 - 1).requires_grad_(True)
+    pred = model(x)
+    (grad_x,) = torch.autograd.grad(pred.sum(), x, create_graph=True)
+    loss = pred.abs().mean() + (grad_x.norm(dim=-1) - 1).pow(2).mean()
+    loss.backward()
+    assert model.table.grad is not None and model.table.grad.abs().sum() > 0

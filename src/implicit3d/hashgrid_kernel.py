@@ -99,7 +99,7 @@ class HashGridEncode(torch.autograd.Function):
     def backward(ctx, grad_out):
         (xs,) = ctx.saved_tensors
         grad = torch.zeros(ctx.table_shape, dtype=torch.float32)
-        _scatter_grad(xs.numpy(), grad_out.contiguous().numpy(), *ctx.layout, grad.numpy())
+        _scatter_grad(xs.numpy(), grad_out.detach().contiguous().numpy(), *ctx.layout, grad.numpy())
         return grad, None, None
 
 

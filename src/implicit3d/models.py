@@ -99,9 +99,9 @@ _PRIMES = (1, 2654435761 - 2**32, 805459861)
 class _GridInterp(torch.autograd.Function):
     """out[l, b, f] = sum_c w[l, c, b] * table[f, idx[l, c, b]] for a feature-major table (F, R).
 
-    Hand-written because on a CPU the generic gather's backward (a scatter over a
-    (B, L, 8, F) tensor) dominated the step: 1-D index_select / index_add_ per
-    feature with int64 indices is several times faster.
+    The tensor path of the encoding (CUDA, and the reference the CPU kernels of `hashgrid_kernel`
+    are tested against). Hand-written because the generic gather's backward (a scatter over a
+    (B, L, 8, F) tensor) was several times slower than 1-D index_select / index_add_ per feature.
     """
 
     @staticmethod
@@ -157,8 +157,9 @@ class HashGridSDF(nn.Module):
     `max_resolution` cells across [-1, 1]^3. Each level has 2^log2_table rows (`log2_table`:
     one value for all levels, or a list with one per level, e.g. more rows for the finest).
     Coarse levels whose (N+1)^3 vertices fit in their rows are stored densely (no
-    collisions); finer ones use a spatial hash. Features of the 8 cell corners are trilinearly interpolated. Index tensors
-    are laid out (L, 8, B), batch innermost, which is what makes this fast on a CPU.
+    collisions); finer ones use a spatial hash. Features of the 8 cell corners are trilinearly interpolated:
+    on a CPU by compiled kernels (`hashgrid_kernel`), elsewhere from index tensors laid out (L, 8, B),
+    batch innermost.
     """
 
     def __init__(
