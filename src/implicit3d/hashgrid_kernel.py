@@ -54,7 +54,10 @@ def _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights)
 
 
 @njit(cache=True, nogil=True)
-def _encode(x, table, res, n_dense, offset, mask, out):
+def _encode_or_scatter(x, res, n_dense, offset, mask, table, features_or_grad, grad_table, backward):
+    """Forward (`backward` False): features_or_grad[b, l * F + f] = point b's interpolated feature f
+    of level l, from `table`. Backward: features_or_grad holds the gradient of those features, and
+    each is scattered into `grad_table` along the same corners and weights."""
     features = table.shape[0]
     rows = np.empty(8, np.int64)
     weights = np.empty(8, np.float32)
@@ -62,24 +65,16 @@ def _encode(x, table, res, n_dense, offset, mask, out):
         for level in range(res.shape[0]):
             _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights)
             for feat in range(features):
-                acc = np.float32(0.0)
-                for c in range(8):
-                    acc += table[feat, rows[c]] * weights[c]
-                out[b, level * features + feat] = acc
-
-
-@njit(cache=True, nogil=True)
-def _scatter_grad(x, grad_out, res, n_dense, offset, mask, grad_table):
-    features = grad_table.shape[0]
-    rows = np.empty(8, np.int64)
-    weights = np.empty(8, np.float32)
-    for b in range(x.shape[0]):
-        for level in range(res.shape[0]):
-            _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights)
-            for feat in range(features):
-                g = grad_out[b, level * features + feat]
-                for c in range(8):
-                    grad_table[feat, rows[c]] += weights[c] * g
+                column = level * features + feat
+                if backward:
+                    g = features_or_grad[b, column]
+                    for c in range(8):
+                        grad_table[feat, rows[c]] += weights[c] * g
+                else:
+                    acc = np.float32(0.0)
+                    for c in range(8):
+                        acc += table[feat, rows[c]] * weights[c]
+                    features_or_grad[b, column] = acc
 
 
 class HashGridEncode(torch.autograd.Function):
@@ -90,7 +85,8 @@ class HashGridEncode(torch.autograd.Function):
     def forward(ctx, table, x, layout):
         xs = x.detach().contiguous()
         out = torch.empty(xs.shape[0], layout[0].shape[0] * table.shape[0], dtype=torch.float32)
-        _encode(xs.numpy(), table.detach().numpy(), *layout, out.numpy())
+        table_np = table.detach().numpy()
+        _encode_or_scatter(xs.numpy(), *layout, table_np, out.numpy(), table_np, False)
         ctx.save_for_backward(xs)
         ctx.layout, ctx.table_shape = layout, table.shape
         return out
@@ -99,7 +95,8 @@ class HashGridEncode(torch.autograd.Function):
     def backward(ctx, grad_out):
         (xs,) = ctx.saved_tensors
         grad = torch.zeros(ctx.table_shape, dtype=torch.float32)
-        _scatter_grad(xs.numpy(), grad_out.detach().contiguous().numpy(), *ctx.layout, grad.numpy())
+        grad_np = grad.numpy()
+        _encode_or_scatter(xs.numpy(), *ctx.layout, grad_np, grad_out.detach().contiguous().numpy(), grad_np, True)
         return grad, None, None
 
 
