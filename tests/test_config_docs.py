@@ -12,6 +12,7 @@ from implicit3d.config_docs import MISSING, fill_defaults, load_schema, markdown
 from implicit3d.workflow import model_tag, sample_tag
 
 REPO = Path(__file__).resolve().parents[1]
+DEFAULT_STEPS = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["architectures"]["hashgrid"]["training"]["steps"]
 SCHEMA = load_schema(REPO / "config" / "schema.yaml")
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 REGENERATE = "implicit3d config --markdown > config/README.md"
@@ -83,7 +84,7 @@ def test_config_command_lists_values(capsys):
     lines = _lines(capsys.readouterr().out)
     assert lines["meshes"] == "data/sample_meshes"
     assert lines["sampling.train.near_std"] == "[0.003, 0.007, 0.012]"
-    assert lines["architectures.hashgrid.training.steps"] == "2000"
+    assert lines["architectures.hashgrid.training.steps"] == str(DEFAULT_STEPS)
     assert lines["resources.train.runtime"] == "60"
     assert lines["architectures.mlp.training.near_fraction"] == "0.0  # unset"
     assert not any("# default:" in value for value in lines.values())  # config.yaml is the defaults
@@ -96,7 +97,7 @@ def test_config_command_applies_configfiles_and_sets(capsys, tmp_path):
     assert main(args) == 0
     out = capsys.readouterr().out
     lines = _lines(out)
-    assert lines["architectures.hashgrid.training.steps"] == "150  # default: 2000"
+    assert lines["architectures.hashgrid.training.steps"] == f"150  # default: {DEFAULT_STEPS}"
     assert lines["device"] == "cpu  # default: auto"
     assert lines["sampling.seed"] == "9  # default: 0"  # --set comes last
     assert lines["sampling.sign"] == "filled"  # tiny.yaml merges into sampling, like snakemake
