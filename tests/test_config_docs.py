@@ -12,9 +12,9 @@ from implicit3d.config_docs import MISSING, fill_defaults, load_schema, markdown
 from implicit3d.workflow import model_tag, sample_tag
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_STEPS = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["architectures"]["hashgrid"]["training"]["steps"]
 SCHEMA = load_schema(REPO / "config" / "schema.yaml")
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+DEFAULT_STEPS = CONFIG["architectures"]["hashgrid"]["training"]["steps"]
 REGENERATE = "implicit3d config --markdown > config/README.md"
 
 

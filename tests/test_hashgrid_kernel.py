@@ -83,3 +83,12 @@ def test_eikonal_loss_trains_through_the_kernel():
     loss = pred.abs().mean() + (grad_x.norm(dim=-1) - 1).pow(2).mean()
     loss.backward()
     assert model.table.grad is not None and model.table.grad.abs().sum() > 0
+
+
+def test_frozen_table_gets_no_gradient_and_x_still_does_through_the_head():
+    torch.manual_seed(0)
+    model = HashGridSDF(features=2, hidden=16, **LAYOUTS["dense and hashed"])
+    model.table.requires_grad_(False)
+    x = (torch.rand(64, 3) * 2 - 1).requires_grad_(True)
+    model(x).sum().backward()
+    assert model.table.grad is None and x.grad is not None and model.mlp[0].weight.grad is not None

@@ -4,8 +4,8 @@ point and level.
 
 The tensor path (`HashGridSDF.indices` plus `_GridInterp`) builds (L, 8, B) index and weight
 tensors and runs a dozen passes over them; on a CPU that was about 60 % of a training step.
-These loops compute the same rows and weights (`tests/test_models.py` checks them against each
-other) without the intermediate tensors. They are compiled on first use and cached on disk
+These loops compute the same rows and weights (`tests/test_hashgrid_kernel.py` checks them against
+each other) without the intermediate tensors. They are compiled on first use and cached on disk
 (`cache=True`), so later processes load them in well under a second.
 """
 
@@ -15,9 +15,10 @@ import numpy as np
 import torch
 from numba import njit
 
-# Hash primes as in models._PRIMES; int64 products keep the low bits that the mask keeps.
-_P1 = np.int64(2654435761)
-_P2 = np.int64(805459861)
+from .portable import _PRIMES
+
+# The spatial hash's primes as the NumPy evaluator uses them: int64 products keep the low bits the mask keeps.
+_P1, _P2 = np.int64(_PRIMES[1]), np.int64(_PRIMES[2])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -93,6 +94,8 @@ class HashGridEncode(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out):
+        if not ctx.needs_input_grad[0]:  # a frozen table: nothing to scatter (x never gets a gradient here)
+            return None, None, None
         (xs,) = ctx.saved_tensors
         grad = torch.zeros(ctx.table_shape, dtype=torch.float32)
         grad_np = grad.numpy()

@@ -252,14 +252,14 @@ class HashGridSDF(nn.Module):
         """
         if not portable and hashgrid_kernel.usable(self.table, x):
             feats = hashgrid_kernel.HashGridEncode.apply(self.table, x, self.kernel_layout)
-            return torch.cat([feats, x], 1) if self.include_xyz else feats
-        with torch.no_grad():
-            idx, w = self.indices(x, wide=portable)
-        if portable:
-            picked = self.table.index_select(1, idx.reshape(-1)).view(self.features, self.levels, 8, -1)  # (F, L, 8, B)
-            feats = (picked * w).sum(2).permute(2, 1, 0).reshape(-1, self.levels * self.features)
         else:
-            feats = _GridInterp.apply(self.table, idx, w).permute(1, 0, 2).reshape(x.shape[0], -1)
+            with torch.no_grad():
+                idx, w = self.indices(x, wide=portable)
+            if portable:
+                picked = self.table.index_select(1, idx.reshape(-1)).view(self.features, self.levels, 8, -1)  # (F, L, 8, B)
+                feats = (picked * w).sum(2).permute(2, 1, 0).reshape(-1, self.levels * self.features)
+            else:
+                feats = _GridInterp.apply(self.table, idx, w).permute(1, 0, 2).reshape(x.shape[0], -1)
         return torch.cat([feats, x], 1) if self.include_xyz else feats
 
     def forward(self, x: torch.Tensor, portable: bool = False) -> torch.Tensor:
