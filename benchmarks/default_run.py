@@ -14,6 +14,8 @@ seconds from the summary's train_seconds column).
     python benchmarks/default_run.py                          # the 50 reference meshes, 2 cores
     python benchmarks/default_run.py --objects 0,4,8,16 --cores 2
     python benchmarks/default_run.py --baseline ''            # this checkout only (no release run)
+    python benchmarks/default_run.py --no-previous            # the release and this default only
+    python benchmarks/default_run.py --keep results/default_run  # and keep each run's summary.csv
 """
 
 from __future__ import annotations
@@ -47,11 +49,14 @@ def subset(meshes: Path, objects: str, root: Path) -> Path:
     return folder
 
 
-def run(label: str, tree: Path, meshes: Path, model: str, cores: int) -> dict:
+def run(label: str, tree: Path, meshes: Path, model: str, cores: int, keep: Path | None = None) -> dict:
     shutil.rmtree(tree / "results", ignore_errors=True)
     shutil.rmtree(tree / ".snakemake", ignore_errors=True)
     seconds, _ = snakemake(tree, "results/summary.csv", "--cores", str(cores), "--config", f"meshes={meshes}", f"models=[{model}]", timeout=4 * 3600)
     summary = read_summary(tree / "results" / "summary.csv")
+    if keep is not None:  # the run's summary, for per-object comparisons
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tree / "results" / "summary.csv", keep / f"{label.replace(' ', '_')}.csv")
     rows = summary[(summary["model"] == model) & (summary["object"] != "mean")]  # not the per-model mean row
     print(f"{label}: {seconds:.0f} s", file=sys.stderr, flush=True)
     return {
@@ -72,14 +77,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--objects", default="", help="comma-separated mesh stems (default: every mesh)")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the release run ('' to skip it)")
+    parser.add_argument("--no-previous", action="store_true", help="skip the previous default's model on this code")
+    parser.add_argument("--keep", type=Path, help="copy each run's summary.csv into this folder")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         meshes = subset(args.meshes.resolve(), args.objects, root)
         runs = [("release " + args.baseline, export(args.baseline, root / "release"), "hashgrid")] if args.baseline else []
         tree = export("WORKTREE", root / "tree")
-        runs += [("hashgrid_previous", tree, "hashgrid_previous"), ("hashgrid", tree, "hashgrid")]
-        table = pd.DataFrame([run(label, where, meshes, model, args.cores) for label, where, model in runs])
+        runs += [] if args.no_previous else [("hashgrid_previous", tree, "hashgrid_previous")]
+        runs += [("hashgrid", tree, "hashgrid")]
+        table = pd.DataFrame([run(label, where, meshes, model, args.cores, args.keep) for label, where, model in runs])
     base = table.iloc[0]
     table["wall ratio"] = (table["wall s"] / base["wall s"]).round(2)
     table["train ratio"] = (table["median train s"] / base["median train s"]).round(2)

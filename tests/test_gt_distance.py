@@ -1,4 +1,4 @@
-"""Exact point-to-triangle distance: the vectorized closest point and the search."""
+"""Exact point-to-triangle distance: the closest point on a face and the tree search."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from implicit3d.groundtruth.distance import DistanceBounds, Surface, closest_on_triangles
+from implicit3d.groundtruth.distance import DistanceBounds, Surface
 
 
 def brute_closest(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -30,11 +30,33 @@ def test_closest_point_in_every_region_and_on_degenerate_triangles():
     a[20:30] = b[20:30] = c[20:30]  # all equal: a point
     c[30:40] = a[30:40] + 0.3 * (b[30:40] - a[30:40])  # collinear
     p = rng.normal(size=(n, 3)) * 2.0
-    got = closest_on_triangles(p, a, b, c)
+    got = np.array([Surface(np.stack([a[i], b[i], c[i]]), np.array([[0, 1, 2]])).closest(p[i : i + 1]).point[0] for i in range(n)])
     want = brute_closest(p, a, b, c)
     # The brute force is off by its sampling step at most; the exact point is never farther.
     assert np.all(np.linalg.norm(p - got, axis=1) <= np.linalg.norm(p - want, axis=1) + 1e-12)
     np.testing.assert_allclose(np.linalg.norm(p - got, axis=1), np.linalg.norm(p - want, axis=1), atol=0.02)
+
+
+def test_search_finds_the_closest_face_and_breaks_ties_by_lowest_index():
+    # A box's faces are split in two along a diagonal: points over a diagonal, an edge or a
+    # corner are equally close to several faces. The answer must be the lowest of them,
+    # whatever other points share the call and in what order (threads, pool and test splits).
+    mesh = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+    rng = np.random.default_rng(3)
+    grid = np.stack(np.meshgrid(*[np.linspace(-0.75, 0.75, 7)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+    points = np.vstack([grid, rng.uniform(-1.0, 1.0, size=(500, 3))])
+    surface = Surface(mesh.vertices, mesh.faces)
+    found = surface.closest(points)
+    every = np.array([[Surface(mesh.vertices, mesh.faces[[f]]).distance(q[None])[0] for f in range(len(mesh.faces))] for q in points])
+    np.testing.assert_allclose(found.distance, every.min(axis=1), rtol=0, atol=1e-15)
+    ties = every == every.min(axis=1, keepdims=True)  # as computed: equal to the last bit
+    assert (ties.sum(axis=1) > 1).sum() > 100  # the grid's points really do tie
+    np.testing.assert_array_equal(found.face, ties.argmax(axis=1))
+    order = rng.permutation(len(points))
+    again = surface.closest(points[order])
+    np.testing.assert_array_equal(again.face, found.face[order])
+    np.testing.assert_array_equal(again.point, found.point[order])
+    np.testing.assert_array_equal(again.distance, found.distance[order])
 
 
 def test_distances_agree_with_libigl():
@@ -67,3 +89,24 @@ def test_coarse_bounds_are_exact_at_the_nodes():
     bounds = DistanceBounds(surface, np.full(3, -1.0), np.full(3, 1.0), cells=8)
     node = bounds.lo + np.array([3, 4, 5]) * bounds.step
     assert bounds.values[3, 4, 5] == pytest.approx(surface.distance(node[None])[0])
+
+
+def test_ground_truth_does_not_depend_on_the_thread_count():
+    from implicit3d.groundtruth import GroundTruth, set_threads
+    from implicit3d.groundtruth.threads import threads
+
+    # A box with a cavity (filled: inside) and points enough to be split over threads.
+    mesh = trimesh.util.concatenate([trimesh.creation.box(extents=(1.2, 1.2, 1.2)), trimesh.creation.icosphere(2, 0.3)])
+    points = np.random.default_rng(4).uniform(-1.0, 1.0, size=(220_000, 3))
+    try:
+        set_threads(1)
+        assert threads() == 1
+        one = GroundTruth(mesh).sdf(points)
+        set_threads(4)
+        four = GroundTruth(mesh).sdf(points)
+    finally:
+        set_threads(None)
+    np.testing.assert_array_equal(one, four)
+    assert (one < 0).any() and (one > 0).any()
+    with pytest.raises(ValueError, match="at least 1"):
+        set_threads(0)

@@ -157,11 +157,12 @@ def reconstruct_object(
     The reconstruction is compared with the surface of the ground truth that `sampling`
     (the config section) defines: under the `filled` sign the boundary of the filled
     solid, which is what the model learns; without `sampling`, the whole mesh."""
-    from .groundtruth import GroundTruth
+    from .groundtruth import GroundTruth, set_threads
     from .mesh import load_normalized
     from .training import load_model
 
     torch.set_num_threads(max(1, int(threads)))
+    set_threads(max(1, int(threads)))
     model, _ = load_model(model_in)
     start = time.perf_counter()
     mesh = reconstruct_mesh(model, resolution, domain)

@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from . import __version__
-from .groundtruth import inside_fraction_flag
+from .groundtruth import inside_fraction_flag, set_threads
 from .io import atomic_path, read_json, read_points, read_points_metadata, write_json, write_points
 from .mesh import clean_mesh, decimate_mesh, load_mesh, load_normalized, mesh_digest, normalize_mesh
 from .sampling import STORED_SPLITS, SamplingSpec, ground_truth, sample_splits, training_pool
@@ -48,11 +48,12 @@ def normalize(mesh_in: str, mesh_out: str, transform_out: str, max_faces: int | 
     return info
 
 
-def sample(mesh_in: str, points_out: str, sampling_cfg: dict) -> dict:
-    """Sample the test points with ground-truth SDF and write them as Parquet.
+def sample(mesh_in: str, points_out: str, sampling_cfg: dict, threads: int = 1) -> dict:
+    """Sample the test points with ground-truth SDF (in `threads` threads) and write them as Parquet.
 
     The metadata records how they were drawn (sampling config, mesh digest): each train job
     draws its training pool from it (`sampling.training_pool`), which is never stored."""
+    set_threads(threads)
     spec = SamplingSpec.from_config(sampling_cfg)
     mesh = load_normalized(mesh_in)
     truth = ground_truth(mesh, spec)
@@ -84,6 +85,7 @@ def train(
     from .training import TrainConfig, config_dict, resolve_device, save_model, train_with_retry
 
     torch.set_num_threads(max(1, int(threads)))
+    set_threads(max(1, int(threads)))  # the pool's ground truth too
     meta = read_points_metadata(points_in)
     start = time.perf_counter()
     frame, pool_stats = training_pool(load_normalized(mesh_in), meta, source=mesh_in)

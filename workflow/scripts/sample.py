@@ -4,4 +4,4 @@ from implicit3d.runlog import stage_log
 from implicit3d.stages import sample
 
 with stage_log(snakemake.log[0], "sample"):
-    sample(snakemake.input[0], snakemake.output[0], dict(snakemake.params.sampling))
+    sample(snakemake.input[0], snakemake.output[0], dict(snakemake.params.sampling), threads=snakemake.threads)

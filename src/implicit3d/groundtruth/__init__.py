@@ -6,7 +6,9 @@ given (the normalized frame in the pipeline). One job per module:
 | module | job |
 |---|---|
 | `truth` | `GroundTruth` per mesh: method and sign dispatch, guards |
-| `distance` | exact point-to-triangle distance (libigl AABB tree) |
+| `distance` | exact point-to-triangle distance and coarse distance bounds |
+| `bvh` | the compiled closest-face search (numba) |
+| `threads` | how many threads the ground truth may use (a job's `threads`) |
 | `rays` | first-hit ray casts (Embree) |
 | `seal_grid` | the grid flood fill that finds enclosed cavities |
 | `filled` | the `filled` sign and the boundary of the filled solid |
@@ -18,6 +20,7 @@ given (the normalized frame in the pipeline). One job per module:
 """
 
 from .guards import inside_fraction_flag, max_distance
+from .threads import set_threads
 from .truth import (
     DEFAULT_METHOD,
     DEFAULT_SEAL,
@@ -46,5 +49,6 @@ __all__ = [
     "igl_signed_distance",
     "inside_fraction_flag",
     "max_distance",
+    "set_threads",
     "winding_number",
 ]

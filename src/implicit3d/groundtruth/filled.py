@@ -33,6 +33,7 @@ from .distance import Closest, DistanceBounds, Surface
 from .holes import with_narrow_holes_capped
 from .rays import Rays, sphere_directions
 from .seal_grid import OUTSIDE, UNLINKED, SealGrid
+from .threads import parts as thread_parts
 
 TRAPPED = -3  # linked to nothing after every rule: inside
 
@@ -42,7 +43,7 @@ LINK_DIRECTIONS = 16
 WALK_SEALS = 3.0
 # Probe points sit this far off each face, on both sides.
 PROBE_OFFSET = 1e-5
-# Batches of at least twice this many points are linked in two threads.
+# Batches are split over threads only in parts of at least this many points.
 THREAD_BATCH = 20000
 # A closest point counts as inside its face when the offset to it is this close to the normal.
 FOOT_COSINE = 1.0 - 1e-6
@@ -76,15 +77,16 @@ class FilledSign:
 
         `facing`, for points just off a face: the face's normal on their side. Rays into the
         face would hit it at once, so only the fixed directions on the facing side are cast.
-        Large batches run in two threads (numpy and Embree release the GIL); the result does
-        not depend on the split.
+        Large batches run in as many threads as the ground truth may use (numpy and Embree
+        release the GIL); the result does not depend on the split.
         """
         points = np.asarray(points, dtype=np.float64)
-        if len(points) < 2 * THREAD_BATCH:
+        count = thread_parts(len(points), THREAD_BATCH)
+        if count == 1:
             return self._link(points, closest, inherit, facing)
         from concurrent.futures import ThreadPoolExecutor
 
-        parts = np.array_split(np.arange(len(points)), 2)
+        parts = np.array_split(np.arange(len(points)), count)
 
         def run(rows: np.ndarray) -> np.ndarray:
             part = Closest(closest.distance[rows], closest.face[rows], closest.point[rows])

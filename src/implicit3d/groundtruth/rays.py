@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from .threads import parts as thread_parts
 
 # Rays are cast in chunks, spread over threads (Embree releases the GIL): chunks bound the
 # memory of Embree's per-ray output, and small batches are not worth a thread.
@@ -40,7 +41,7 @@ class Rays:
         if self.empty or len(origins) == 0:
             return out
         limit = np.broadcast_to(np.float64(1e30) if max_distance is None else np.asarray(max_distance, dtype=np.float64), (len(origins),))
-        threads = max(1, min(_threads(), len(origins) // MIN_PER_THREAD))
+        threads = thread_parts(len(origins), MIN_PER_THREAD)
         size = min(CHUNK, -(-len(origins) // threads))
         parts = [slice(start, start + size) for start in range(0, len(origins), size)]
 
@@ -65,13 +66,6 @@ class Rays:
     def escapes(self, origins: np.ndarray, directions: np.ndarray) -> np.ndarray:
         """Per (origin, direction) pair: does the ray leave without hitting anything?"""
         return np.isinf(self.first_hit(origins, directions))
-
-
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def sphere_directions(count: int) -> np.ndarray:
