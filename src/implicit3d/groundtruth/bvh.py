@@ -121,7 +121,19 @@ def _on_segment(x, y, z, ax, ay, az, bx, by, bz):
     t = 0.0
     if length2 > 0:
         t = min(max(((x - ax) * ex + (y - ay) * ey + (z - az) * ez) / length2, 0.0), 1.0)
+    return _step(ax, ay, az, ex, ey, ez, t)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _step(ax, ay, az, ex, ey, ez, t):
+    """The point a + t e."""
     return ax + t * ex, ay + t * ey, az + t * ez
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _along_edges(abx, aby, abz, acx, acy, acz, ox, oy, oz):
+    """The offset (ox, oy, oz) from a corner projected on the edges ab and ac."""
+    return abx * ox + aby * oy + abz * oz, acx * ox + acy * oy + acz * oz
 
 
 @njit(cache=True, nogil=True)
@@ -147,30 +159,24 @@ def _on_triangle(x, y, z, vertices, faces, flat, f):
         return best_x, best_y, best_z
     abx, aby, abz = bx - ax, by - ay, bz - az
     acx, acy, acz = cx - ax, cy - ay, cz - az
-    d1 = abx * (x - ax) + aby * (y - ay) + abz * (z - az)
-    d2 = acx * (x - ax) + acy * (y - ay) + acz * (z - az)
+    d1, d2 = _along_edges(abx, aby, abz, acx, acy, acz, x - ax, y - ay, z - az)
     if d1 <= 0 and d2 <= 0:
         return ax, ay, az
-    d3 = abx * (x - bx) + aby * (y - by) + abz * (z - bz)
-    d4 = acx * (x - bx) + acy * (y - by) + acz * (z - bz)
+    d3, d4 = _along_edges(abx, aby, abz, acx, acy, acz, x - bx, y - by, z - bz)
     if d3 >= 0 and d4 <= d3:
         return bx, by, bz
     vc = d1 * d4 - d3 * d2
-    if vc <= 0 and d1 >= 0 and d3 <= 0:
-        t = d1 / (d1 - d3)
-        return ax + t * abx, ay + t * aby, az + t * abz
-    d5 = abx * (x - cx) + aby * (y - cy) + abz * (z - cz)
-    d6 = acx * (x - cx) + acy * (y - cy) + acz * (z - cz)
+    if vc <= 0 and d1 >= 0 and d3 <= 0:  # on edge ab
+        return _step(ax, ay, az, abx, aby, abz, d1 / (d1 - d3))
+    d5, d6 = _along_edges(abx, aby, abz, acx, acy, acz, x - cx, y - cy, z - cz)
     if d6 >= 0 and d5 <= d6:
         return cx, cy, cz
     vb = d5 * d2 - d1 * d6
-    if vb <= 0 and d2 >= 0 and d6 <= 0:
-        t = d2 / (d2 - d6)
-        return ax + t * acx, ay + t * acy, az + t * acz
+    if vb <= 0 and d2 >= 0 and d6 <= 0:  # on edge ac
+        return _step(ax, ay, az, acx, acy, acz, d2 / (d2 - d6))
     va = d3 * d6 - d5 * d4
-    if va <= 0 and d4 - d3 >= 0 and d5 - d6 >= 0:
-        t = (d4 - d3) / ((d4 - d3) + (d5 - d6))
-        return bx + t * (cx - bx), by + t * (cy - by), bz + t * (cz - bz)
+    if va <= 0 and d4 - d3 >= 0 and d5 - d6 >= 0:  # on edge bc
+        return _step(bx, by, bz, cx - bx, cy - by, cz - bz, (d4 - d3) / ((d4 - d3) + (d5 - d6)))
     total = va + vb + vc
     v, w = vb / total, vc / total
     return ax + abx * v + acx * w, ay + aby * v + acy * w, az + abz * v + acz * w
