@@ -14,8 +14,8 @@ Then it compares the two pools' signed distances point by point: the largest dif
 many signs differ. The points and the sign's rules are the same code; where a point is equally close
 to several faces, though, the sign can depend on which one the search returns (libigl: the first its
 traversal met; this search: the lowest index). For the points whose signs differ it counts how often
-each side agrees with a 64-ray visibility test (inside when every ray hits the mesh, as in
-`groundtruth_benchmark.py`), which neither side uses.
+each side agrees with `groundtruth_benchmark.py`'s 64-ray visibility test (inside when every ray
+hits the mesh), which neither side uses.
 
     python benchmarks/pool_speed.py                          # the size sweep's 12 objects
     python benchmarks/pool_speed.py --objects 0,16 --baseline efaea2a
@@ -37,13 +37,13 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from groundtruth_benchmark import visibility_inside  # noqa: E402
 from named_meshes import REPO, named_meshes  # noqa: E402
 from scale import export  # noqa: E402
 from size_sweep import SUBSET  # noqa: E402
 
-from implicit3d.groundtruth.rays import Rays, sphere_directions  # noqa: E402
 from implicit3d.mesh import load_normalized  # noqa: E402
-from implicit3d.sampling import POOL_SPLITS, SamplingSpec, split_points, split_rng  # noqa: E402
+from implicit3d.sampling import POOL_SPLITS, SamplingSpec, draw_splits, ground_truth  # noqa: E402
 from implicit3d.stages import normalize, sample  # noqa: E402
 
 VISIBILITY_RAYS = 64
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
             differ = np.sign(base) != np.sign(this)
             row["max |sdf diff|"] = float(np.max(np.abs(base.astype(np.float64) - this)))
             row["signs differ"] = int(differ.sum())
-            inside = visibility_inside(mesh, sampling, differ)
+            inside = visibility_at_rows(mesh, sampling, differ)
             row[f"visibility agrees: {base_label}"] = int(np.sum((base[differ] < 0) == inside))
             row["visibility agrees: this checkout"] = int(np.sum((this[differ] < 0) == inside))
             rows.append(row)
@@ -128,25 +128,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n{kind} seconds, this checkout / baseline: median per object {ratio.median():.2f}x, total {table[f'this checkout {kind} s'].iloc[:-1].sum() / table[f'{base_label} {kind} s'].iloc[:-1].sum():.2f}x")
 
 
-def visibility_inside(mesh: Path, sampling: dict, rows: np.ndarray) -> np.ndarray:
-    """The 64-ray visibility test at the pool's `rows` (drawn again: the same points, in the same order)."""
+def visibility_at_rows(mesh: Path, sampling: dict, rows: np.ndarray) -> np.ndarray:
+    """The visibility test at the pool's `rows` (drawn again: the same points, in the same order)."""
     if not rows.any():
         return np.zeros(0, dtype=bool)
     normalized = load_normalized(mesh)
     spec = SamplingSpec.from_config(sampling)
-    from implicit3d.groundtruth import GroundTruth
-
-    surface = GroundTruth(normalized, spec.method, spec.sign, spec.seal).surface
-    points = pd.concat([split_points(surface, getattr(spec, split), split_rng(spec.seed, split), spec.volume) for split in POOL_SPLITS])
-    points = points[["x", "y", "z"]].to_numpy(np.float64)
+    points = draw_splits(ground_truth(normalized, spec).surface, spec, POOL_SPLITS)[["x", "y", "z"]].to_numpy(np.float64)
     if len(points) != len(rows):
         sys.exit(f"{mesh}: the pool dropped points, so its rows cannot be matched to the points drawn again")
-    points = points[rows]
-    rays = Rays(np.asarray(normalized.vertices), np.asarray(normalized.faces))
-    escapes = np.zeros(len(points), dtype=bool)
-    for direction in sphere_directions(VISIBILITY_RAYS):
-        escapes |= rays.escapes(points, np.broadcast_to(direction, points.shape))
-    return ~escapes
+    return visibility_inside(normalized, np.ascontiguousarray(points[rows]), VISIBILITY_RAYS)
 
 
 if __name__ == "__main__":

@@ -122,13 +122,7 @@ def sample_splits(
     if unknown or not splits:
         raise ValueError(f"unknown splits {unknown} (choose from {', '.join(SPLITS)})")
     truth = truth or ground_truth(mesh, spec)
-    surface = truth.surface
-    frames = []
-    for split in splits:
-        frame = split_points(surface, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
-        frame.insert(5, "split", split)
-        frames.append(frame)
-    frame = pd.concat(frames, ignore_index=True)
+    frame = draw_splits(truth.surface, spec, splits)
     points = frame[["x", "y", "z"]].to_numpy(np.float64)
     sdf, stats = compute_sdf_guarded(truth, points)
     frame["sdf"] = sdf.astype(np.float32)
@@ -136,6 +130,17 @@ def sample_splits(
     for col in ("split", "kind"):
         frame[col] = frame[col].astype("category")
     return frame[["x", "y", "z", "sdf", "split", "kind", "std"]], stats
+
+
+def draw_splits(surface: trimesh.Trimesh, spec: SamplingSpec, splits: tuple[str, ...]) -> pd.DataFrame:
+    """The points of the given splits (without SDF), in order, each from its own random stream;
+    near-surface points are drawn on `surface`."""
+    frames = []
+    for split in splits:
+        frame = split_points(surface, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
+        frame.insert(5, "split", split)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def training_pool(mesh: trimesh.Trimesh, meta: dict, source: str = "mesh") -> tuple[pd.DataFrame, dict]:

@@ -189,12 +189,12 @@ def _closest(points, limit2, vertices, faces, flat, box, child, first, count, le
     previous = -1
     for i in range(points.shape[0]):
         x, y, z = points[i, 0], points[i, 1], points[i, 2]
-        best, best_face = limit2[i], -1
+        best, best_face, best_x, best_y, best_z = limit2[i], -1, np.nan, np.nan, np.nan
         if previous >= 0:  # a first bound from the last point's face
             qx, qy, qz = _on_triangle(x, y, z, vertices, faces, flat, previous)
             d2 = (qx - x) ** 2 + (qy - y) ** 2 + (qz - z) ** 2
             if d2 <= best:
-                best, best_face = d2, previous
+                best, best_face, best_x, best_y, best_z = d2, previous, qx, qy, qz
         stack[0], stack_distance2[0] = 0, 0.0
         top = 1
         while top:
@@ -211,7 +211,7 @@ def _closest(points, limit2, vertices, faces, flat, box, child, first, count, le
                     qx, qy, qz = _on_triangle(x, y, z, vertices, faces, flat, f)
                     d2 = (qx - x) ** 2 + (qy - y) ** 2 + (qz - z) ** 2
                     if d2 < best or (d2 == best and (best_face < 0 or f < best_face)):
-                        best, best_face = d2, f
+                        best, best_face, best_x, best_y, best_z = d2, f, qx, qy, qz
                 continue
             keep = best * (1.0 + PRUNE_RELATIVE) + PRUNE_ABSOLUTE
             d_left, d_right = _box_distance2(x, y, z, box, left), _box_distance2(x, y, z, box, left + 1)
@@ -223,11 +223,7 @@ def _closest(points, limit2, vertices, faces, flat, box, child, first, count, le
                 stack[top], stack_distance2[top] = near, d_near
                 top += 1
         out_face[i] = best_face
-        if best_face < 0:
-            out_point[i, 0] = out_point[i, 1] = out_point[i, 2] = np.nan
-            out_distance[i] = np.inf
-        else:
+        out_point[i, 0], out_point[i, 1], out_point[i, 2] = best_x, best_y, best_z  # nan when none was found
+        out_distance[i] = np.sqrt(best) if best_face >= 0 else np.inf
+        if best_face >= 0:
             previous = best_face
-            qx, qy, qz = _on_triangle(x, y, z, vertices, faces, flat, best_face)
-            out_point[i, 0], out_point[i, 1], out_point[i, 2] = qx, qy, qz
-            out_distance[i] = np.sqrt((qx - x) ** 2 + (qy - y) ** 2 + (qz - z) ** 2)

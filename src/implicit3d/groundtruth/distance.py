@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .threads import parts as thread_parts
+from .threads import map_rows
 
 # Batches are split over threads only in parts of at least this many points.
 THREAD_BATCH = 50000
@@ -63,15 +63,9 @@ class Surface:
         if self.empty or len(points) == 0:
             return Closest(np.full(len(points), np.inf), np.full(len(points), -1, dtype=np.int64), np.full(points.shape, np.nan))
         limit = np.broadcast_to(np.inf if bound is None else np.asarray(bound, dtype=np.float64), (len(points),))
-        count = thread_parts(len(points), THREAD_BATCH)
-        if count == 1:
-            face, closest, distance = self._tree.closest(points, limit)
-        else:  # the compiled search releases the GIL
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(count) as pool:
-                found = list(pool.map(self._tree.closest, np.array_split(points, count), np.array_split(limit, count)))
-            face, closest, distance = (np.concatenate(column) for column in zip(*found, strict=True))
+        # The compiled search releases the GIL.
+        found = map_rows(lambda rows: self._tree.closest(points[rows], limit[rows]), len(points), THREAD_BATCH)
+        face, closest, distance = (np.concatenate(column) for column in zip(*found, strict=True))
         if bound is not None:
             beyond = distance > limit
             distance[beyond], face[beyond], closest[beyond] = np.inf, -1, np.nan

@@ -33,7 +33,7 @@ from .distance import Closest, DistanceBounds, Surface
 from .holes import with_narrow_holes_capped
 from .rays import Rays, sphere_directions
 from .seal_grid import OUTSIDE, UNLINKED, SealGrid
-from .threads import parts as thread_parts
+from .threads import map_rows
 
 TRAPPED = -3  # linked to nothing after every rule: inside
 
@@ -81,19 +81,12 @@ class FilledSign:
         release the GIL); the result does not depend on the split.
         """
         points = np.asarray(points, dtype=np.float64)
-        count = thread_parts(len(points), THREAD_BATCH)
-        if count == 1:
-            return self._link(points, closest, inherit, facing)
-        from concurrent.futures import ThreadPoolExecutor
 
-        parts = np.array_split(np.arange(len(points)), count)
-
-        def run(rows: np.ndarray) -> np.ndarray:
+        def run(rows: slice) -> np.ndarray:
             part = Closest(closest.distance[rows], closest.face[rows], closest.point[rows])
             return self._link(points[rows], part, inherit, None if facing is None else facing[rows])
 
-        with ThreadPoolExecutor(len(parts)) as pool:
-            return np.concatenate(list(pool.map(run, parts)))
+        return np.concatenate(map_rows(run, len(points), THREAD_BATCH))
 
     def _link(self, points: np.ndarray, closest: Closest, inherit: bool, facing: np.ndarray | None) -> np.ndarray:
         region = self.grid.link(points)

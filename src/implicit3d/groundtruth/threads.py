@@ -7,6 +7,13 @@ process may run on. The results do not depend on it, only the time does."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+
+Result = TypeVar("Result")
 
 _limit: int | None = None
 
@@ -32,3 +39,16 @@ def parts(count: int, per_thread: int) -> int:
     """Into how many parts, one per thread, a batch of `count` items is split: at least
     `per_thread` items each (smaller ones are not worth a thread)."""
     return max(1, min(threads(), count // per_thread))
+
+
+def map_rows(run: Callable[[slice], Result], count: int, per_thread: int) -> list[Result]:
+    """`run` on `count` rows split into contiguous parts, one per thread (`parts`), in threads
+    (what it calls must release the GIL to gain); the results in row order. One part runs here."""
+    split = parts(count, per_thread)
+    base, extra = divmod(count, split)  # part sizes as np.array_split's
+    bounds = np.cumsum([0] + [base + 1] * extra + [base] * (split - extra))
+    rows = [slice(int(start), int(stop)) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+    if len(rows) == 1:
+        return [run(rows[0])]
+    with ThreadPoolExecutor(len(rows)) as pool:
+        return list(pool.map(run, rows))
