@@ -10,6 +10,10 @@ objects, as a large collection would (its shards are then the jobs a cluster see
     python benchmarks/scale.py                        # baseline 03165d6 (before shards), ~15 min
     python benchmarks/scale.py --skip-run             # planning and job counts only, ~4 min
     python benchmarks/scale.py --sizes 1000 --baseline HEAD~3
+    python benchmarks/scale.py --sizes 1000 --skip-run --nested-size 50000   # nested ids: discovery and dry run
+
+`--nested-size` (default 50,000) also builds a ShapeNetCore v2-shaped tree of that many links beside a flat
+folder of as many, and times finding the objects and the dry run (shards) for both, in this checkout.
 
 The baseline is exported with `git archive` and runs with its own src/ first on PYTHONPATH, in this
 environment. Prints the table; writes results/scale/scale.csv.
@@ -59,6 +63,30 @@ def collection(root: Path, size: int) -> Path:
         for i in range(size):
             (folder / f"obj{i:05d}.ply").symlink_to(meshes[i % len(meshes)])
     return folder
+
+
+def shapenet_tree(root: Path, size: int) -> Path:
+    """A ShapeNetCore v2-shaped tree of `size` links: <synset>/<model id>/models/model_normalized.obj
+    (plus the .mtl beside it that a run skips), over 5 synsets."""
+    folder = root / f"shapenet_{size}"
+    if not folder.exists():
+        meshes = sorted(SAMPLE.glob("*.ply"))
+        synsets = ("02691156", "02828884", "02933112", "03001627", "04379243")
+        for i in range(size):
+            models = folder / synsets[i % len(synsets)] / f"{i:08x}{'f' * 24}" / "models"
+            models.mkdir(parents=True)
+            (models / "model_normalized.obj").symlink_to(meshes[i % len(meshes)])
+            (models / "model_normalized.mtl").symlink_to(meshes[i % len(meshes)])
+    return folder
+
+
+def discovery(tree: Path, meshes: Path, repeats: int) -> float:
+    """Seconds to find a collection's objects (implicit3d.workflow.load_collection), best of `repeats`."""
+    code = ("import sys, time; from implicit3d.workflow import load_collection; t = time.perf_counter(); "
+            "n = len(load_collection({'meshes': sys.argv[1]}).entries); print(time.perf_counter() - t, n)")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    runs = [subprocess.run([sys.executable, "-c", code, str(meshes)], env=env, capture_output=True, text=True, check=True) for _ in range(repeats)]
+    return min(float(r.stdout.split()[0]) for r in runs)
 
 
 def snakemake(tree: Path, *args: str, timeout: int = 3600) -> tuple[float, str]:
@@ -180,6 +208,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000", help="collection sizes to plan")
     parser.add_argument("--repeats", type=int, default=1, help="dry runs per version and size (best taken)")
     parser.add_argument("--skip-run", action="store_true", help="no runs of the sample (no bytes or job times)")
+    parser.add_argument("--nested-size", type=int, default=50000,
+                        help="objects of the flat folder and the ShapeNet-shaped tree whose discovery and dry run are compared; 0: skip")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -195,6 +225,14 @@ def main() -> None:
             seconds = planning(tree, meshes, args.repeats)
             rows.append({"measure": f"plan {size:,} objects (s)", "version": name, "value": round(seconds, 1)})
             print(f"planned {size} objects with {name}: {seconds:.1f} s", flush=True)
+    if args.nested_size:
+        # Nested ids: a dataset as it ships beside a flat folder of as many files (this checkout only:
+        # earlier versions read flat folders alone).
+        tree = versions["this checkout"]
+        for layout, meshes in (("flat folder", collection(root, args.nested_size)), ("ShapeNet-shaped tree", shapenet_tree(root, args.nested_size))):
+            for measure, seconds in (("find the objects", discovery(tree, meshes, 3)), ("dry run, shards", planning(tree, meshes, args.repeats))):
+                rows.append({"measure": f"{measure}, {args.nested_size:,} objects (s)", "version": f"this checkout, {layout}", "value": round(seconds, 2)})
+                print(f"{layout}, {args.nested_size} objects: {measure} {seconds:.2f} s", flush=True)
     meshes = collection(root, min(sizes))
     for name, tree in versions.items():
         per_object, jobs = cluster_jobs(tree, meshes, min(sizes))
@@ -226,7 +264,7 @@ def main() -> None:
     table = pd.DataFrame(rows).pivot_table(
         index="measure", columns="version", values="value", aggfunc="first", sort=False
     )
-    table = table[list(versions)]
+    table = table[[c for c in table.columns if c in versions] + [c for c in table.columns if c not in versions]]
     out = REPO / "results" / "scale"
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "scale.csv")
