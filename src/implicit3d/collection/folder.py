@@ -37,6 +37,7 @@ def _known(layout: layouts.Layout, meshes: list[str], root: Path, prefix: str) -
     names = layouts.category_names(layout.name, base)
     lvis = layouts.objaverse_categories(base) if layout.name == "objaverse" else {}
     entries, skipped = [], []
+    base = _prefix(root)
     for rel in meshes:
         groups = layout.match(prefix + rel)
         if groups is None:
@@ -44,7 +45,7 @@ def _known(layout: layouts.Layout, meshes: list[str], root: Path, prefix: str) -
             continue
         object_id = layout.object_id(groups)
         category = groups.get("category") or lvis.get(groups.get("uid", ""), "")
-        entries.append(Entry(object_id, str(root / rel), category, names.get(category, ""), groups.get("split") or ""))
+        entries.append(Entry(object_id, base + rel, category, names.get(category, ""), groups.get("split") or ""))
     return entries, skipped
 
 
@@ -54,6 +55,12 @@ def _generic(layout: str, meshes: list[str], root: Path) -> tuple[list[Entry], l
         meshes = [rel for rel in meshes if "/" not in rel]
         if not meshes:
             raise ConfigError(f"meshes: no mesh files directly in '{root}' (layout: flat; set layout: nested for subfolders)")
-        return [Entry(ids.safe_component(PurePosixPath(rel).stem), str(root / rel)) for rel in meshes], deeper
+        return [Entry(ids.safe_component(PurePosixPath(rel).stem), _prefix(root) + rel) for rel in meshes], deeper
     parts = [PurePosixPath(rel).with_suffix("").parts for rel in meshes]
-    return [Entry(ids.join(p), str(root / rel)) for p, rel in zip(ids.strip_shared(parts), meshes, strict=True)], []
+    return [Entry(ids.join(p), _prefix(root) + rel) for p, rel in zip(ids.strip_shared(parts), meshes, strict=True)], []
+
+
+def _prefix(root: Path) -> str:
+    """What a file's path relative to `root` is appended to: str(root / rel), without a Path per file."""
+    text = str(root)
+    return "" if text == "." else text if text.endswith(os.sep) else text + os.sep

@@ -37,7 +37,10 @@ def id_problem(object_id: str) -> str | None:
 
 
 def join(parts: Iterable[str]) -> str:
-    return "/".join(safe_component(p) for p in parts)
+    joined = "/".join(parts)
+    if _VALID.fullmatch(joined) and "/." not in joined and not joined.startswith("."):
+        return joined  # the usual case, checked at once
+    return "/".join(safe_component(p) for p in joined.split("/"))
 
 
 def strip_shared(paths: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:

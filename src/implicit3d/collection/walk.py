@@ -65,7 +65,7 @@ def scan(root: str | os.PathLike, ignore: list[str] = ()) -> Scan:
                 skipped.append(Skipped(path, "matches an `ignore` pattern"))
             elif entry.is_dir():
                 link = entry.is_symlink()
-                target = os.path.realpath(entry.path) if link else os.path.join(chain[-1], name)
+                target = os.path.realpath(entry.path) if link else chain[-1] + os.sep + name
                 if link and any(target == c or c.startswith(target + os.sep) for c in chain):
                     raise ConfigError(f"meshes: '{entry.path}' is a symbolic link to '{target}', a folder it lies in (a loop)")
                 if name in SYSTEM_FOLDERS:
@@ -74,10 +74,9 @@ def scan(root: str | os.PathLike, ignore: list[str] = ()) -> Scan:
                     stack.append((path + "/", entry.path, (*chain, target)))
             elif not entry.is_file():
                 skipped.append(Skipped(path, "broken link" if entry.is_symlink() else "not a regular file"))
-            elif os.path.splitext(name)[1].lower() in MESH_EXTENSIONS:
+            elif (suffix := os.path.splitext(name)[1]).lower() in MESH_EXTENSIONS:
                 meshes.append(path)
             else:
-                suffix = os.path.splitext(name)[1]
                 skipped.append(Skipped(path, f"not a mesh file ({suffix or 'no extension'})"))
     meshes.sort()
     skipped.sort(key=lambda s: s.path)
