@@ -6,7 +6,14 @@
 import sys
 import time
 
-from implicit3d.failures import build_chains, collect_failures, existing, format_failures, object_rules, write_partial_report
+from implicit3d.failures import (
+    build_chains,
+    collect_failures,
+    existing,
+    format_failures,
+    object_rules,
+    write_partial_report,
+)
 from implicit3d.summary import load_records
 
 RUN_START = time.time()  # logs older than this belong to an earlier run
