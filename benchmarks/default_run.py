@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from harness import Bench, parser, working_copy
+from harness import Bench, parser, renamed, working_copy
 from harness.workflow import bytes_kept, config_args, job_durations, run_logs, snakemake
 
 from implicit3d.summary import read_summary
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         runs = [(f"{args.baseline} ({baseline.name})", baseline, "hashgrid", {})] if baseline else []
         this = working_copy(Path(tmp) / "this")
         shards = {"shards": {"size": args.shards, "threads": args.cores}} if args.shards else {}
-        runs += [(model, this, model, shards) for model in args.models.split(",")]
+        runs += [(model, this, model, shards) for model in map(renamed, args.models.split(","))]
         results = [run(b, label, tree, meshes, model, changes, args) for label, tree, model, changes in runs]
     table = pd.DataFrame([r for r, _ in results])
     table["wall_ratio"] = (table["wall_s"] / table["wall_s"].iloc[0]).round(2)

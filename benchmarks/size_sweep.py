@@ -17,9 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-from harness import SUBSET, Bench, parser, train_variant
-
-from implicit3d.workflow import RENAMED_ARCHITECTURES
+from harness import SUBSET, Bench, parser, renamed, train_variant
 
 # family: (architecture in config/config.yaml, {target KB: (changes to its params, to its training)})
 FAMILIES = {
@@ -60,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sizes", default="", help="only these target sizes in KB, e.g. 128,194 (default: all)")
     p.add_argument("--jobs", type=int, default=2, help="trainings at once")
     args = p.parse_args(argv)
-    families = [family_name(f) for f in args.families.split(",")]
+    families = [renamed(f) for f in args.families.split(",")]
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
         p.error(f"unknown families {unknown} (choose from {', '.join(FAMILIES)})")
@@ -80,14 +78,6 @@ def main(argv: list[str] | None = None) -> None:
         figure = args.out / "size_sweep.png"
         draw(runs, figure)
         b.page("Quality per byte: F1 against stored size", [("", table(runs)), ("Figure", f"![F1 against stored bytes]({figure.name})")])
-
-
-def family_name(name: str) -> str:
-    """A family's name; an architecture's old name still works, with a notice."""
-    if name in RENAMED_ARCHITECTURES:
-        print(f"size_sweep: family '{name}' is now named '{RENAMED_ARCHITECTURES[name]}'", file=sys.stderr)
-        return RENAMED_ARCHITECTURES[name]
-    return name
 
 
 def train_one(task: tuple) -> dict:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
-from harness import SUBSET, Bench, parser
+from harness import SUBSET, Bench, parser, renamed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     with Bench(__file__, __doc__, args, argv) as b, b.baseline() as tree:
         variants = [b.baseline_variant(tree, "hashgrid")] if tree else []
-        variants += [b.variant(model, model) for model in args.models.split(",")]
+        variants += [b.variant(model, model) for model in map(renamed, args.models.split(","))]
         rows = []
         for i, (name, mesh) in enumerate(b.meshes().items()):
             prepared = b.prepare(name, mesh)

@@ -16,7 +16,7 @@ tests/test_benchmarks_smoke.py runs every benchmark with --smoke.
 from .bench import Bench, parser
 from .meshes import REFERENCE_MESHES, REPO, SAMPLE_MESHES, SUBSET, find_meshes, natural
 from .revisions import checkout, git, tree_env, working_copy
-from .stages import Prepared, Variant, prepare, run_in_tree, train_variant, variant
+from .stages import Prepared, Variant, prepare, renamed, run_in_tree, train_variant, variant
 
 __all__ = [
     "REFERENCE_MESHES",
@@ -32,6 +32,7 @@ __all__ = [
     "natural",
     "parser",
     "prepare",
+    "renamed",
     "run_in_tree",
     "train_variant",
     "tree_env",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from implicit3d.stages import normalize, sample
-from implicit3d.workflow import config_tag, model_spec
+from implicit3d.workflow import RENAMED_ARCHITECTURES, config_tag, model_spec
 
 from . import runner
 from .revisions import tree_env
@@ -29,17 +29,19 @@ class Prepared:
 
 def prepare(name: str, source: Path, config: dict, work: Path) -> Prepared:
     """Normalize `source` and sample its test points with config["sampling"], through the stages;
-    kept in `work` (normalized/, samples/<sampling tag>/) and reused when there."""
+    kept in `work` (normalized/<tag>/, samples/<tag>/) and reused when there."""
     mesh = normalize_once(name, source, config, work)
-    points = work / "samples" / config_tag(config["sampling"]) / f"{name}.parquet"
+    points = work / "samples" / config_tag(config["sampling"], str(mesh)) / f"{name}.parquet"
     if not points.is_file():
         sample(str(mesh), str(points), config["sampling"])
     return Prepared(name, mesh, points, json.loads(mesh.with_suffix(".json").read_text()))
 
 
 def normalize_once(name: str, source: Path, config: dict, work: Path) -> Path:
-    """The normalize stage's mesh of `source` (work/normalized/<name>.ply, its transform beside it), made once."""
-    mesh, transform = work / "normalized" / f"{name}.ply", work / "normalized" / f"{name}.json"
+    """The normalize stage's mesh of `source` (work/normalized/<tag>/<name>.ply, the tag from the
+    source's path and the normalize settings; its transform beside it), made once."""
+    folder = work / "normalized" / config_tag(str(source.resolve()), config["normalize"])
+    mesh, transform = folder / f"{name}.ply", folder / f"{name}.json"
     if not (mesh.is_file() and transform.is_file()):
         normalize(str(source), str(mesh), str(transform), config["normalize"]["max_faces"], config["normalize"]["decimate"])
     return mesh
@@ -56,11 +58,18 @@ class Variant:
     tree: Path | None = field(default=None, compare=False)
 
 
+def renamed(name: str) -> str:
+    """An architecture's (or a family's) current name; an old one still works, with a one-line notice."""
+    if name in RENAMED_ARCHITECTURES:
+        print(f"'{name}' is now named '{RENAMED_ARCHITECTURES[name]}'; the old name still works", file=sys.stderr)
+    return RENAMED_ARCHITECTURES.get(name, name)
+
+
 def variant(config: dict, label: str, arch: str, params: dict | None = None, training: dict | None = None,
             pool: dict | None = None) -> Variant:  # fmt: skip
-    """The architecture `arch` of `config` (old names too) with changes to its params and training, and
-    to the training pool (`pool`: keys of sampling.train, e.g. near_count, near_std)."""
-    spec = model_spec(config, arch)
+    """The architecture `arch` of `config` (an old name too) with changes to its params and training,
+    and to the training pool (`pool`: keys of sampling.train, e.g. near_count, near_std)."""
+    spec = model_spec(config, renamed(arch))
     spec["params"].update(params or {})
     spec["training"].update(training or {})
     sampling = copy.deepcopy(config["sampling"])
