@@ -27,6 +27,7 @@ fill_defaults(config, load_schema(f"{workflow.basedir}/config/schema.yaml"))
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/collection.smk"
 include: "workflow/rules/failures.smk"
 include: "workflow/rules/normalize.smk"
 include: "workflow/rules/sample.smk"

@@ -4,15 +4,18 @@ The collections are synthetic: `--sizes` objects as links to the built-in sample
 is `snakemake -n --quiet` from an empty results/ (best of `--repeats`); jobs per object count the
 jobs a cluster would run (every job but the local rules) at the smallest size; start-up is what a
 cluster job pays to read the workflow and a step pays for Python and the package's imports. With
-`--baseline REV`, that revision is measured the same way, side by side. What a whole run costs
-(wall time, bytes kept per object, each step's time) is `default_run.py`'s page.
+`--baseline REV`, that revision is measured the same way, side by side. `--nested-size N` also
+builds a ShapeNetCore v2-shaped tree of N links beside a flat folder of as many, and times finding
+the objects and the dry run (shards) for both, in this checkout. What a whole run costs (wall time,
+bytes kept per object, each step's time) is `default_run.py`'s page.
 
-    python benchmarks/scale.py                          # 1,000 and 10,000 objects
-    python benchmarks/scale.py --sizes 1000 --baseline v0.1.0 --repeats 3
+    python benchmarks/scale.py                          # 1,000 and 10,000 objects; nested ids at 50,000
+    python benchmarks/scale.py --sizes 1000 --baseline v0.1.0 --repeats 3 --nested-size 0
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -24,11 +27,14 @@ import pandas as pd
 from harness import SAMPLE_MESHES, Bench, parser, tree_env, working_copy
 from harness.workflow import SNAKEMAKE, job_counts, local_rules, snakemake
 
+from implicit3d.workflow import load_collection
+
 
 def main(argv: list[str] | None = None) -> None:
     p = parser(__doc__, meshes=False, baseline=True)
     p.add_argument("--sizes", default="1000,10000", help="collection sizes to plan")
     p.add_argument("--repeats", type=int, default=1, help="dry runs per version and size, and start-up measures (best taken)")
+    p.add_argument("--nested-size", type=int, default=50_000, help="objects of the flat folder and the ShapeNet-shaped tree compared (0: skip)")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
@@ -44,6 +50,11 @@ def main(argv: list[str] | None = None) -> None:
                 seconds = min(planning(tree, meshes) for _ in range(args.repeats))
                 add(f"plan {size:,} objects (s)", version, round(seconds, 2))
                 print(f"planned {size} objects with {version}: {seconds:.1f} s", file=sys.stderr, flush=True)
+        if args.nested_size:  # this checkout only: earlier versions read flat folders alone
+            shaped = {"flat folder": collection(Path(tmp), args.nested_size), "ShapeNet-shaped tree": shapenet_tree(Path(tmp), args.nested_size)}
+            for layout, meshes in shaped.items():
+                for measure, seconds in (("find the objects", discovery(meshes, max(args.repeats, 3))), ("dry run, shards", planning(trees["this checkout"], meshes))):
+                    add(f"{measure}, {args.nested_size:,} objects (s)", f"this checkout, {layout}", round(seconds, 2))
         for version, tree in trees.items():
             jobs = {rule: n for rule, n in job_counts(snakemake(tree, "-n", "--cores", "2", "--config", f"meshes={collection(Path(tmp), min(sizes))}")[1]).items()
                     if rule not in local_rules(tree)}  # fmt: skip
@@ -51,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
             for what, seconds in startup(tree, collection(Path(tmp), max(sizes)), args.repeats).items():
                 add(f"job start: {what} (s)", version, round(seconds, 2))
         table = pd.DataFrame(rows).pivot_table(index="measure", columns="version", values="value", aggfunc="first", sort=False)
-        b.page("Planning a large collection", [("", table[list(trees)].reset_index().rename_axis(columns=None))])
+        b.page("Planning a large collection", [("", table.reset_index().rename_axis(columns=None))])
 
 
 def collection(root: Path, size: int) -> Path:
@@ -63,6 +74,32 @@ def collection(root: Path, size: int) -> Path:
         for i in range(size):
             (folder / f"obj{i:05d}.ply").symlink_to(meshes[i % len(meshes)])
     return folder
+
+
+def shapenet_tree(root: Path, size: int) -> Path:
+    """A ShapeNetCore v2-shaped tree of `size` links: <synset>/<model id>/models/model_normalized.obj
+    (plus the .mtl beside it that a run skips), over 5 synsets."""
+    folder = root / f"shapenet_{size}"
+    if not folder.exists():
+        meshes = sorted(SAMPLE_MESHES.glob("*.ply"))
+        synsets = ("02691156", "02828884", "02933112", "03001627", "04379243")
+        for i in range(size):
+            model_id = hashlib.md5(str(i).encode()).hexdigest()  # 32 hex digits, as ShapeNet's ids
+            models = folder / synsets[i % len(synsets)] / model_id / "models"
+            models.mkdir(parents=True)
+            (models / "model_normalized.obj").symlink_to(meshes[i % len(meshes)])
+            (models / "model_normalized.mtl").symlink_to(meshes[i % len(meshes)])
+    return folder
+
+
+def discovery(meshes: Path, repeats: int) -> float:
+    """Seconds to find a collection's objects (implicit3d.workflow.load_collection), best of `repeats`."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        load_collection({"meshes": str(meshes)})
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def planning(tree: Path, meshes: Path) -> float:

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from implicit3d.formats import MESH_EXTENSIONS
+
 # Small enough to keep the workflow test fast, far above what the good meshes have.
 DENSE_FACES = 20480
 FACE_LIMIT = 5000
@@ -101,6 +103,9 @@ BAD: dict[str, tuple[bytes, str]] = {
         f"{DENSE_FACES} faces exceed the limit of {FACE_LIMIT}",
     ),
 }
+
+# The bad files a workflow takes as objects: the others are no mesh files, which a run skips.
+OBJECTS_BAD = {name: case for name, case in BAD.items() if Path(name).suffix in MESH_EXTENSIONS}
 
 DIRTY: dict[str, bytes] = {
     "flipped.obj": _flipped(),

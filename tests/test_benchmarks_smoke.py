@@ -23,7 +23,7 @@ SMALL = {
     "damage_benchmark": ["--points", "2000"],
     "default_run": ["--models", "hashgrid"],
     "groundtruth_benchmark": ["--points", "2000"],
-    "scale": ["--sizes", "4"],
+    "scale": ["--sizes", "4", "--nested-size", "4"],
     "seal_sweep": ["--points", "2000", "--seals", "0.05,0.1"],
     "size_sweep": ["--jobs", "1", "--sizes", "32"],
     "trace_steps": ["--truth"],

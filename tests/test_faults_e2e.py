@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from corpus import BAD, DIRTY, FACE_LIMIT, write_corpus
+from corpus import DIRTY, FACE_LIMIT, write_corpus
+from corpus import OBJECTS_BAD as BAD
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -91,7 +92,7 @@ def test_bad_inputs_fail_alone_and_are_listed_in_failed_csv(tmp_path):
         (meshes / name).unlink()
     rerun = snakemake(tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert jobs_run(rerun) == ["aggregate"]
+    assert sorted(jobs_run(rerun)) == ["aggregate", "collection"]  # the collection lost its bad files
     assert pd.read_csv(tmp_path / "results" / "failed.csv").empty
     assert mtimes((tmp_path / "results" / "models").rglob("*.pt")) == models
 
@@ -139,7 +140,7 @@ def test_interrupted_runs_resume_without_recomputing_finished_work(tmp_path):
     assert len(upstream) == 6
 
     plan = snakemake(tmp_path, "-n")
-    assert sorted(set(jobs_run(plan))) == ["aggregate", "evaluate", "reconstruct", "train"]
+    assert sorted(set(jobs_run(plan))) == ["aggregate", "collection", "evaluate", "reconstruct", "train"]
     tag = re.search(r"results/eval/hashgrid/([0-9a-f]+)/joint\.json", plan.stdout).group(1)
     joint_eval = results / "eval" / "hashgrid" / tag / "joint.json"
     rotor_log = results / "logs" / "train" / "hashgrid" / tag / "rotor.log"
@@ -196,6 +197,6 @@ def test_sharded_run_isolates_bad_inputs_and_resumes(tmp_path):
         (meshes / name).unlink()
     rerun = snakemake(tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert set(jobs_run(rerun)) <= {"shard", "aggregate"}
+    assert set(jobs_run(rerun)) <= {"shard", "aggregate", "collection"}
     assert pd.read_csv(tmp_path / "results" / "failed.csv").empty
     assert mtimes((tmp_path / "results" / "models").rglob("*.pt")) == models

@@ -67,15 +67,15 @@ def test_loss_curve_is_median_min_max_over_objects_per_step():
 
 
 def test_write_loss_curves_one_csv_per_model(tmp_path):
-    infos = []
+    infos = {}
     for model, obj, entries in [
         ("hashgrid", "NA", [(50, 0.2, 0.3), (100, 0.1, 0.2)]),
-        ("hashgrid", "2", [(50, 0.4, 0.5), (100, 0.3, 0.2)]),
+        ("hashgrid", "chair/2", [(50, 0.4, 0.5), (100, 0.3, 0.2)]),  # a nested id keeps its folders
         ("siren", "2", [(10, 0.9, 0.8)]),
     ]:
         path = tmp_path / "models" / model / "0123456789" / f"{obj}.json"
         write_json(path, {"arch": model, "model_bytes": 10, "history": history(*entries)})
-        infos.append(path)
+        infos.setdefault(model, []).append(path)
     write_json(tmp_path / "plots" / "loss" / "mlp.csv", {})  # a model no longer trained: its curve goes
     write_loss_curves(infos, tmp_path / "plots" / "loss")
     assert sorted(p.name for p in (tmp_path / "plots" / "loss").iterdir()) == ["hashgrid.csv", "siren.csv"]

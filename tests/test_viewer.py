@@ -279,3 +279,20 @@ def test_viewer_draws_both_meshes_and_switches_objects(tmp_path):
     a, b = (np.concatenate(canvas_halves(views[n]), axis=1) for n in ("ball", "slab"))
     changed = np.abs(a - b).max(axis=-1) > 0.1
     assert changed.mean() > 0.01, "switching objects did not change the picture"
+
+
+@needs_chromium
+def test_objects_are_grouped_by_category_worst_first(tmp_path):
+    """With categories, the object list has one group per category, each worst first by F1 near."""
+    objects = {**OBJECTS, "ball2": OBJECTS["ball"]}
+    out = tmp_path / "viewer.html"
+    categories = {"ball": "round", "ball2": "round", "slab": "flat"}
+    write_viewer(make_results(tmp_path / "results", objects), out, max_faces=2000, max_points=1000, categories=categories)
+    dom = chromium(out.as_uri() + "#object=slab&model=grid", tmp_path, "--dump-dom").stdout
+    assert body_state(dom)["status"] == "ready"
+    select = re.search(r'<select id="object">(.*?)</select>', dom, re.S).group(1)
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)
+    assert [label for label, _ in groups] == ["flat · worst first", "round · worst first"]
+    round_options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', groups[1][1])
+    # make_results gives F1 near 0.5 + i / 10 in object order: ball 0.5, ball2 0.7.
+    assert round_options == [("ball", "ball · F1 0.5000"), ("ball2", "ball2 · F1 0.7000")]

@@ -68,7 +68,7 @@ def test_discover_meshes_ignores_docs_and_rejects_clashes(tmp_path):
     (tmp_path / "a.obj").write_text("")
     (tmp_path / "README.md").write_text("")
     (tmp_path / "b.xyz").write_text("")
-    assert discover_meshes(str(tmp_path), ["*.md"]) == {"a": str(tmp_path / "a.obj"), "b": str(tmp_path / "b.xyz")}
+    assert discover_meshes(str(tmp_path), ["*.md"]) == {"a": str(tmp_path / "a.obj")}  # b.xyz is no mesh file
     (tmp_path / "a.ply").write_text("")
     with pytest.raises(ConfigError, match="both be object 'a'"):
         discover_meshes(str(tmp_path), ["*.md"])

@@ -9,6 +9,8 @@ import sys
 import numpy as np
 
 from . import __version__
+from .cli_collection import add_parsers as add_collection_parsers
+from .cli_collection import collection_command, fit_command
 from .errors import Implicit3DError
 
 
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="one value, read as YAML, e.g. --set sampling.seed=3 (repeatable; applied last)")
     p.add_argument("--markdown", action="store_true", help="print config/README.md, generated from config/schema.yaml")
+
+    add_collection_parsers(sub)
 
     args = parser.parse_args(argv)
     try:
@@ -341,7 +345,7 @@ def _config(args) -> int:
 
 
 _COMMANDS = {"normalize": _normalize, "sdf": _sdf, "predict": _predict, "mesh": _mesh, "evaluate": _evaluate, "export": _export,
-             "config": _config}
+             "config": _config, "collection": collection_command, "fit": fit_command}
 
 if __name__ == "__main__":
     sys.exit(main())

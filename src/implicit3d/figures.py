@@ -26,7 +26,7 @@ from .groundtruth import GroundTruth
 from .io import atomic_path, read_json
 from .metrics import sign_error_map
 from .reconstruct import domain_sdf
-from .summary import read_summary
+from .summary import category_means, has_categories, read_summary
 
 matplotlib.use("Agg")  # headless: no display on cluster nodes or CI
 
@@ -327,7 +327,7 @@ def plot_f1_scatter(frame: pd.DataFrame, out: str | os.PathLike) -> None:
     fig, ax = plt.subplots(figsize=(8, 7), constrained_layout=True)
     for (model, part), color in zip(rows.groupby("model", sort=True), _colors(), strict=False):
         ax.scatter(part["f1_volume"], part["f1_near"], s=22, color=color, label=model, alpha=0.85)
-        for _, r in part.iterrows():
+        for _, r in part.iterrows() if len(rows) <= 100 else ():  # labels of more points only hide them
             ax.annotate(str(r["object"]), (r["f1_volume"], r["f1_near"]), fontsize=7, xytext=(3, 2), textcoords="offset points")
     lo = min(0.9, float(rows[["f1_near", "f1_volume"]].min().min()) - 0.02) if len(rows) else 0.0
     ax.plot([lo, 1], [lo, 1], ls="--", lw=0.8, color="0.5")
@@ -362,7 +362,29 @@ def plot_size_vs_f1(frame: pd.DataFrame, out: str | os.PathLike) -> None:
 
 
 def summary_html(frame: pd.DataFrame, title: str = "implicit3d summary") -> str:
-    """The summary table as a standalone HTML page (the report shows HTML, not CSV)."""
+    """The summary table as a standalone HTML page (the report shows HTML, not CSV). With categories,
+    the per-category means and each category's worst objects come first."""
+    sections = []
+    if has_categories(frame):
+        sections.append(("Per category", _html_table(category_means(frame))))
+        rows = frame[frame["object"].astype(str) != "mean"]
+        worst = rows.sort_values("f1_near").groupby(["model", "category"], sort=True).head(3)
+        worst = worst.sort_values(["model", "category", "f1_near"])[["model", "category", "object", "f1_near", "f1_volume", "path"]]
+        sections.append(("Worst 3 objects of each category by f1_near", _html_table(worst)))
+    sections.append(("Every object" if sections else "", _html_table(frame)))
+    style = (
+        "body{font-family:sans-serif;font-size:13px;margin:1em}table{border-collapse:collapse;margin-bottom:1.5em}"
+        "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}"
+        "th{background:#eef;position:sticky;top:0}td:nth-child(-n+2){text-align:left}tr.mean{font-weight:bold;background:#f6f6e8}"
+    )
+    body = "".join((f"<h3>{html.escape(name)}</h3>" if name else "") + table for name, table in sections)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head>"
+        f"<body><h2>{html.escape(title)}</h2>{body}</body></html>\n"
+    )
+
+
+def _html_table(frame: pd.DataFrame) -> str:
     fmt = {"model_bytes": "{:,.0f}", "infer_points_per_s": "{:,.0f}", "train_seconds": "{:.1f}", "steps": "{:.0f}"}
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
@@ -379,17 +401,9 @@ def summary_html(frame: pd.DataFrame, title: str = "implicit3d summary") -> str:
             else:
                 text = str(v)
             cells.append(f"<td>{html.escape(text)}</td>")
-        cls = ' class="mean"' if row.get("object") == "mean" else ""
+        cls = ' class="mean"' if row.get("object") == "mean" or str(row.get("category", "")).startswith("(") else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    style = (
-        "body{font-family:sans-serif;font-size:13px;margin:1em}table{border-collapse:collapse}"
-        "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}"
-        "th{background:#eef;position:sticky;top:0}td:nth-child(-n+2){text-align:left}tr.mean{font-weight:bold;background:#f6f6e8}"
-    )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head>"
-        f"<body><h2>{html.escape(title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></body></html>\n"
-    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 # --- file-to-file entry points (what the Snakemake scripts call) ---

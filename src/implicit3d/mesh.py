@@ -16,8 +16,8 @@ import numpy as np
 import trimesh
 
 from .errors import MeshError
+from .formats import MESH_EXTENSIONS
 
-MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
 FLAT_TOLERANCE = 1e-6  # smallest spread / largest spread below which a mesh counts as flat
 # trimesh merges vertices on coordinates * 1e8 cast to int64, which overflows beyond ~9e10.
 MAX_COORDINATE = 1e10
@@ -57,6 +57,8 @@ def load_mesh(path: str | os.PathLike, max_faces: int | None = None) -> trimesh.
         raise MeshError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise MeshError(f"{path}: empty file")
+    if not os.access(path, os.R_OK):
+        raise MeshError(f"{path}: not readable (permission denied)")
     try:
         loaded = trimesh.load(path, process=False)
     except Exception as exc:  # trimesh raises many types on corrupt input

@@ -10,8 +10,13 @@ import pandas as pd
 from .io import atomic_path, read_json
 
 KEY_COLUMNS = ["object", "model", "f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s"]
+# Where each object comes from (results/collection.csv): empty where the dataset has no such label.
+COLLECTION_COLUMNS = ["category", "category_name", "split", "path"]
+TEXT_COLUMNS = ["gt_flag", "gt_method", "gt_sign", "device", "recon_note", *COLLECTION_COLUMNS]
+# The means reported per category (and over the categories' means), as ShapeNet papers report.
+CATEGORY_METRICS = ["f1_near", "f1_volume", "model_bytes", "train_seconds"]
 EXTRA_COLUMNS = [
-    "chamfer", "normal_consistency", "recon_note",
+    *COLLECTION_COLUMNS, "chamfer", "normal_consistency", "recon_note",
     "precision_near", "recall_near", "iou_near", "precision_volume", "recall_volume", "iou_volume",
     "sdf_mae_band", "sdf_mae_near", "sdf_mae_volume",
     "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_sign", "gt_flag", "device",
@@ -21,21 +26,59 @@ EXTRA_COLUMNS = [
 def read_summary(path: str | os.PathLike) -> pd.DataFrame:
     """The summary CSV as written. Only empty cells are missing: objects named `NA`, `None` or
     `nan` keep their names, which pandas' default NA parsing would blank."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"object": str, "model": str})
+    text = {c: str for c in ("object", "model", *COLLECTION_COLUMNS)}
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text)
 
 
-def load_records(paths: list[str | os.PathLike], reconstruction_paths: list[str | os.PathLike] = ()) -> pd.DataFrame:
-    """Evaluation records, joined on (object, model) with reconstruction records when given."""
+def read_collection(path: str | os.PathLike) -> list[dict]:
+    """The rows of results/collection.csv (object, category, category_name, split, path), as text."""
+    return pd.read_csv(path, keep_default_na=False, dtype=str).to_dict("records")
+
+
+def load_records(
+    paths: list[str | os.PathLike], reconstruction_paths: list[str | os.PathLike] = (), collection: list[dict] | None = None
+) -> pd.DataFrame:
+    """Evaluation records, joined on (object, model) with reconstruction records when given, and on
+    object with the collection's rows (category, split, path) when given."""
     rows = [read_json(p) for p in paths]
     frame = pd.DataFrame(rows)
     if reconstruction_paths:
         recon = pd.DataFrame([read_json(p) for p in reconstruction_paths])
         keep = ["object", "model"] + [c for c in EXTRA_COLUMNS if c in recon and c not in frame]
         frame = frame.merge(recon[keep], on=["object", "model"], how="left")
+    if collection and len(frame):
+        labels = pd.DataFrame(collection, dtype=str)[["object", *COLLECTION_COLUMNS]]
+        frame = frame.drop(columns=[c for c in COLLECTION_COLUMNS if c in frame]).merge(labels, on="object", how="left")
     for col in KEY_COLUMNS + EXTRA_COLUMNS:
         if col not in frame:
             frame[col] = pd.NA
-    return frame[KEY_COLUMNS + EXTRA_COLUMNS].sort_values(["model", "object"], key=_natural).reset_index(drop=True)
+    frame[COLLECTION_COLUMNS] = frame[COLLECTION_COLUMNS].fillna("").astype(str)
+    order = ["model", "category", "object"]
+    return frame[KEY_COLUMNS + EXTRA_COLUMNS].sort_values(order, key=_natural).reset_index(drop=True)
+
+
+def has_categories(table: pd.DataFrame) -> bool:
+    return "category" in table and bool((table["category"].fillna("").astype(str) != "").any())
+
+
+def category_means(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model: one row per category (its objects and mean metrics), then the mean of the category
+    means and the mean over all objects. Rows are labelled by `category` ('(mean of categories)',
+    '(all objects)')."""
+    rows = table[table["object"].astype(str) != "mean"]
+    out = []
+    for model, part in rows.groupby("model", sort=False):
+        per = []
+        for category, group in part.groupby(part["category"].fillna("").astype(str), sort=True):
+            name = next((n for n in group["category_name"].fillna("").astype(str) if n), "")
+            per.append({"model": model, "category": category, "category_name": name, "objects": len(group),
+                        **{m: pd.to_numeric(group[m], errors="coerce").mean() for m in CATEGORY_METRICS}})  # fmt: skip
+        out += per
+        out.append({"model": model, "category": "(mean of categories)", "category_name": "", "objects": len(part),
+                    **{m: pd.DataFrame(per)[m].mean() for m in CATEGORY_METRICS}})  # fmt: skip
+        out.append({"model": model, "category": "(all objects)", "category_name": "", "objects": len(part),
+                    **{m: pd.to_numeric(part[m], errors="coerce").mean() for m in CATEGORY_METRICS}})  # fmt: skip
+    return pd.DataFrame(out, columns=["model", "category", "category_name", "objects", *CATEGORY_METRICS])
 
 
 def with_means(frame: pd.DataFrame) -> pd.DataFrame:
@@ -53,9 +96,32 @@ def write_summary(frame: pd.DataFrame, out_csv: str | os.PathLike, out_parquet: 
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(out_parquet) as tmp:
-        table.astype({c: "string" for c in ("gt_flag", "gt_method", "gt_sign", "device", "recon_note")}).to_parquet(tmp, index=False)
+        table.astype({c: "string" for c in TEXT_COLUMNS if c in table}).to_parquet(tmp, index=False)
+    text = to_markdown(table)
+    if has_categories(table):
+        text += "\n\n## Per category\n\n" + category_markdown(category_means(table)) + "\n\n" + worst_markdown(table)
     with atomic_path(out_md) as tmp:
-        Path(tmp).write_text(to_markdown(table) + "\n")
+        Path(tmp).write_text(text + "\n")
+
+
+def category_markdown(means: pd.DataFrame) -> str:
+    """The per-category means as a Markdown table."""
+    lines = ["| model | category | name | objects | mean f1_near | mean f1_volume | mean model bytes | mean train s |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for _, r in means.iterrows():
+        lines.append(f"| {r.model} | {r.category} | {r.category_name} | {r.objects} | {r.f1_near:.4f} | {r.f1_volume:.4f} | "
+                     f"{r.model_bytes:,.0f} | {r.train_seconds:.1f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def worst_markdown(table: pd.DataFrame, worst: int = 3) -> str:
+    """Each model's and category's worst objects by f1_near, as a Markdown table."""
+    rows = table[table["object"].astype(str) != "mean"]
+    lines = [f"Worst {worst} objects of each category by f1_near:", "", "| model | category | object | f1_near | f1_volume |", "|---|---|---|---|---|"]
+    for (model, category), part in rows.groupby(["model", "category"], sort=True):
+        for _, r in part.nsmallest(worst, "f1_near").iterrows():
+            lines.append(f"| {model} | {category} | {r['object']} | {r.f1_near:.4f} | {r.f1_volume:.4f} |")
+    return "\n".join(lines)
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -77,7 +143,7 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 def _natural(col: pd.Series) -> pd.Series:
     # Sort '2' before '10' for numbered objects.
-    if col.name == "object":
+    if col.name in ("object", "category"):
         return col.map(lambda s: (0, int(s), "") if str(s).isdigit() else (1, 0, str(s)))
     return col
 

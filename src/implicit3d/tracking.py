@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 
 from .io import atomic_path, read_json, write_json
-from .summary import read_summary
+from .summary import CATEGORY_METRICS, category_means, has_categories, read_summary
 
 # Summary columns averaged into the metrics file, one block per model.
 TRACKED = ["f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s"]
@@ -23,17 +22,31 @@ STATS = ("median", "min", "max")  # over objects, at each step
 CURVE_COLUMNS = ["step", "objects"] + [f"{name}_{stat}" for name in CURVE_FIELDS.values() for stat in STATS]
 
 
-def model_means(table: pd.DataFrame) -> dict[str, dict[str, float | int | None]]:
-    """{model: {objects, <column>: mean over objects}} from a summary table (its 'mean' rows are ignored)."""
+def model_means(table: pd.DataFrame) -> dict[str, dict]:
+    """{model: {objects, <column>: mean over objects}} from a summary table (its 'mean' rows are ignored).
+    A collection with categories adds, per model, `categories` ({category: {objects, name, means}}) and
+    `mean_of_categories` (the categories' means averaged, as ShapeNet papers report)."""
     rows = table[table["object"].astype(str) != "mean"]
-    out: dict[str, dict[str, float | int | None]] = {}
+    out: dict[str, dict] = {}
     for model, part in rows.groupby("model", sort=True):
-        block: dict[str, float | int | None] = {"objects": int(len(part))}
+        block: dict = {"objects": int(len(part))}
         for col in TRACKED:
-            value = float(pd.to_numeric(part[col], errors="coerce").mean())
-            block[col] = None if math.isnan(value) else value  # JSON has no NaN; DVC would reject it
+            block[col] = _number(pd.to_numeric(part[col], errors="coerce").mean())
         out[str(model)] = block
+    if has_categories(rows):
+        for _, r in category_means(rows).iterrows():
+            means = {col: _number(r[col]) for col in CATEGORY_METRICS}
+            if r.category == "(mean of categories)":
+                out[str(r.model)]["mean_of_categories"] = means
+            elif r.category != "(all objects)":
+                named = {"name": r.category_name} if r.category_name else {}
+                out[str(r.model)].setdefault("categories", {})[r.category or "(none)"] = {"objects": int(r.objects), **named, **means}
     return out
+
+
+def _number(value) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value  # JSON has no NaN; DVC would reject it
 
 
 def write_tracking(summary_csv: str | os.PathLike, metrics_out: str | os.PathLike, f1_plot_out: str | os.PathLike) -> dict:
@@ -69,15 +82,13 @@ def loss_curve(histories: list[list[dict]]) -> pd.DataFrame:
     return curve.reset_index()[CURVE_COLUMNS]
 
 
-def write_loss_curves(info_paths: list[str | os.PathLike], out_dir: str | os.PathLike) -> dict[str, pd.DataFrame]:
+def write_loss_curves(info_paths: dict[str, list[str | os.PathLike]], out_dir: str | os.PathLike) -> dict[str, pd.DataFrame]:
     """`<out_dir>/<model>.csv`: the loss curve of each model, from its training records
-    `results/models/<model>/<tag>/<object>.json` (the model is the name two folders up).
+    (`info_paths`: model -> its records, `results/models/<model>/<tag>/<object>.json`).
 
     Other models' curves in `out_dir`, from earlier runs, are removed: DVC plots every file there.
     """
-    histories: dict[str, list[list[dict]]] = defaultdict(list)
-    for path in info_paths:
-        histories[Path(path).parent.parent.name].append(read_json(path).get("history", []))
+    histories = {model: [read_json(path).get("history", []) for path in paths] for model, paths in info_paths.items()}
     curves = {model: loss_curve(histories[model]) for model in sorted(histories)}
     out_dir = Path(out_dir)
     for model, curve in curves.items():

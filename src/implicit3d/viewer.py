@@ -201,9 +201,16 @@ def faces_per_mesh(meshes: int, max_faces: int = MAX_FACES, face_budget: int = F
 
 
 def collect(
-    entries: list[Entry], max_faces: int = MAX_FACES, max_points: int = MAX_POINTS, up: str = "y", seed: int = 0, face_budget: int = FACE_BUDGET
+    entries: list[Entry],
+    max_faces: int = MAX_FACES,
+    max_points: int = MAX_POINTS,
+    up: str = "y",
+    seed: int = 0,
+    face_budget: int = FACE_BUDGET,
+    categories: dict[str, str] | None = None,
 ) -> tuple[dict, bytes]:
-    """Everything the page shows: the JSON-ready data, and the arrays it refers to (`Blob`)."""
+    """Everything the page shows: the JSON-ready data, and the arrays it refers to (`Blob`).
+    With `categories` (object -> label) the page groups its objects by category, worst first."""
     from .training import load_model
 
     if not entries:
@@ -235,7 +242,8 @@ def collect(
     missing = [(m, o) for m in models for o in objects if o not in recon[m]]
     if missing:
         raise ValueError(f"viewer: every model needs every object; missing (model, object): {missing[:5]}")
-    data = {"objects": objects, "models": models, "up": up, "max_faces": max_faces, "max_points": max_points, "truth": truth, "recon": recon}
+    data = {"objects": objects, "models": models, "up": up, "max_faces": max_faces, "max_points": max_points, "truth": truth, "recon": recon,
+            "categories": {o: (categories or {}).get(o, "") for o in objects} if categories else {}}  # fmt: skip
     return data, blob.getvalue()
 
 
@@ -281,9 +289,10 @@ def write_viewer(
     up: str = "y",
     title: str = "implicit3d viewer",
     face_budget: int = FACE_BUDGET,
+    categories: dict[str, str] | None = None,
 ) -> int:
     """Write the page; returns its size in bytes."""
-    data, blob = collect(entries, max_faces, max_points, up, face_budget=face_budget)
+    data, blob = collect(entries, max_faces, max_points, up, face_budget=face_budget, categories=categories)
     page = render_html(data, blob, title)
     with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -2,6 +2,7 @@ rule aggregate:
     input:
         evals=lambda wildcards: per_object(eval_paths(wildcards)),
         reconstructions=lambda wildcards: per_object(reconstruction_paths(wildcards)),
+        collection="results/collection.csv",
         # Present after a failed run (failures.smk): then the next run rebuilds the summary.
         failure_marker=lambda wildcards: existing([FAILURE_MARKER]),
     params:

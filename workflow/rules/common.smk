@@ -1,8 +1,15 @@
-from implicit3d import viewer_assets
-from implicit3d.shards import shard_index, shard_size, split_shards
-from implicit3d.workflow import discover_meshes, model_spec, model_tag, sample_tag, scale_with_attempt, train_gpus
+import sys
 
-ALL_MESHES = discover_meshes(config["meshes"], config.get("ignore", []))
+from implicit3d import viewer_assets
+from implicit3d.collection import ID_PATTERN, spread
+from implicit3d.collection.table import collection_line
+from implicit3d.shards import shard_index, shard_size, split_shards
+from implicit3d.workflow import load_collection, model_spec, model_tag, sample_tag, scale_with_attempt, train_gpus
+
+COLLECTION = load_collection(config)
+ALL_MESHES = COLLECTION.paths()
+if shard_index() is None:
+    print(collection_line(COLLECTION), file=sys.stderr)
 SHARDS = split_shards(list(ALL_MESHES), shard_size(config["shards"]["size"], len(ALL_MESHES)))
 SHARD_INDEX = shard_index()  # set only inside a shard job's run (shard.smk)
 if SHARD_INDEX is not None:
@@ -18,7 +25,7 @@ MODEL_TAGS = {m: model_tag(config, m) for m in MODELS}
 
 
 wildcard_constraints:
-    object="[^/]+",
+    object=ID_PATTERN,
     model="[A-Za-z0-9_]+",
     tag="[0-9a-f]{10}",
 
@@ -84,8 +91,25 @@ def train_gpu(wildcards):
     return train_gpus(config["device"])
 
 
-# One page cannot hold a large collection: it shows the first objects (in name order) only.
-VIEWER_OBJECTS = OBJECTS[:200]
+# One page cannot hold a large collection: it shows 200 objects, taken in turn from each category.
+VIEWER_OBJECTS = spread(COLLECTION, 200) if SHARD_INDEX is None else OBJECTS[:200]
+
+
+def figure_group(wildcards):
+    """The report's group of an object's figures: its model, and its category where it has one."""
+    label = category_labels([wildcards.object]).get(wildcards.object)
+    return f"{wildcards.model} / {label}" if label else wildcards.model
+
+
+ENTRIES = {e.object: e for e in COLLECTION.entries}
+
+
+def category_labels(objects):
+    """Object -> its category as the viewer groups it ('02691156 (airplane)'); empty without categories."""
+    labels = {
+        o: ENTRIES[o].category + (f" ({ENTRIES[o].category_name})" if ENTRIES[o].category_name else "") for o in objects
+    }
+    return labels if any(labels.values()) else {}
 
 
 def viewer_files():

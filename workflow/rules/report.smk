@@ -12,21 +12,21 @@ rule figures:
         slices=report(
             "results/figures/{model}/{tag}/{object}_slices.png",
             category="Objects",
-            subcategory="{model}",
+            subcategory=figure_group,
             labels={"object": "{object}", "figure": "SDF slices"},
             caption="../report/slices.rst",
         ),
         render=report(
             "results/figures/{model}/{tag}/{object}_render.png",
             category="Objects",
-            subcategory="{model}",
+            subcategory=figure_group,
             labels={"object": "{object}", "figure": "reconstruction"},
             caption="../report/render.rst",
         ),
         trace=report(
             "results/figures/{model}/{tag}/{object}_trace.png",
             category="Objects",
-            subcategory="{model}",
+            subcategory=figure_group,
             labels={"object": "{object}", "figure": "sphere tracing"},
             caption="../report/trace.rst",
         ),
@@ -120,6 +120,7 @@ rule viewer:
         ),
     params:
         objects=VIEWER_OBJECTS,
+        categories=category_labels(VIEWER_OBJECTS),
         models=MODELS,
         files=viewer_files(),
         max_faces=20000,  # per mesh on the page (simplified beyond; the metrics use the full meshes),

@@ -11,7 +11,7 @@ rule tracking:
         f1="results/plots/f1.csv",
         loss=expand("results/plots/loss/{model}.csv", model=MODELS),  # training curves; other models' are removed
     params:
-        infos=info_paths(),
+        infos={m: [f"results/models/{m}/{MODEL_TAGS[m]}/{o}.json" for o in OBJECTS] for m in MODELS},
     log:
         "results/logs/tracking.log",
     localrule: True

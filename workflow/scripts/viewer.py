@@ -12,4 +12,5 @@ with stage_log(snakemake.log[0], "viewer"):
         face_budget=snakemake.params.face_budget,
         max_points=snakemake.params.max_points,
         up=snakemake.params.up,
+        categories=dict(snakemake.params.categories),
     )
