@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 CORES ?= 2
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slurm repro setup lock lint clean
+.PHONY: run test test-slurm repro setup lock lint docs clean
 
 run: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES)
@@ -26,10 +26,17 @@ test-slurm: $(STAMP)
 repro: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/dvc repro
 
-# Python (ruff, configured in pyproject.toml) and the workflow (snakemake --lint); .ci/run runs both.
+# Python (ruff), the Snakefile and rules' format (snakefmt; both configured in pyproject.toml) and the
+# workflow (snakemake --lint); .ci/run runs them all. `snakefmt Snakefile workflow/rules` formats.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
 	$(VENV)/bin/snakemake --lint
+
+# The documentation site (mkdocs.yml, pages in docs/) into site/; strict: a broken link or anchor,
+# or a nav entry without its page, fails. `$(VENV)/bin/mkdocs serve` previews it while editing.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 # Needs only uv (at its locked version), not the installed project: after pyproject.toml gained a
 # dependency, setup refuses to install until the lock has it.

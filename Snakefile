@@ -46,5 +46,7 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         # A shard job's run makes its objects' files; the top-level run, the collection's.
-        object_targets() if SHARD_INDEX is not None else ["results/summary.csv", "results/metrics.json", report_targets()],
+        object_targets()
+        if SHARD_INDEX is not None
+        else ["results/summary.csv", "results/metrics.json", report_targets()],
     default_target: True

@@ -1,4 +1,4 @@
-"""Draw a mesh's ground truth under both sign conventions (the README's figures).
+"""Draw a mesh's ground truth under both sign conventions (the figures of docs/ground-truth.md).
 
     python scripts/sign_figure.py ../shared/data/test_task_meshes/10.obj docs/sign_conventions_10.png
 """

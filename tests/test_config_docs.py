@@ -2,6 +2,10 @@
 
 import copy
 import dataclasses
+import html
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,6 +72,16 @@ def test_config_readme_is_up_to_date():
     current = (REPO / "config" / "README.md").read_text()
     assert current == markdown(SCHEMA), f"config/README.md is stale: regenerate it with `{REGENERATE}`"
     assert REGENERATE in current
+
+
+def test_docs_site_shows_the_generated_reference(tmp_path):
+    # docs/configuration.md includes config/README.md as it is; the built page lists every key.
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = html.unescape((tmp_path / "configuration" / "index.html").read_text())
+    keys = [r["path"] for r in rows(SCHEMA) if "properties" not in r["schema"]]  # the table rows; sections are headings
+    assert len(keys) > 50 and [key for key in keys if f"<code>{key}</code>" not in page] == []
 
 
 def test_markdown_command_prints_the_reference(capsys):

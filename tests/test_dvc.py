@@ -176,7 +176,7 @@ def queue_report(root: Path) -> str:
 
 
 def test_queued_sweep_runs_each_point_and_compares(project):
-    # README "Reproducing with DVC": queue one experiment per value, run the queue, compare.
+    # docs/reproducibility.md, "Experiments": queue one experiment per value, run the queue, compare.
     # Queued experiments run in temporary clones; the meshes and the baseline's results come from
     # the DVC cache there. tiny.yaml has log2_table 12: both points retrain the hash grid.
     values = {8, 10}

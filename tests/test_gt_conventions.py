@@ -158,9 +158,9 @@ def test_holes_with_flipped_faces_keep_the_intact_sign(name):
         before, after = inside(intact, sign, points), inside(broken, sign, points)
         assert np.mean(before[:near] == after[:near]) >= 0.98, sign
         assert np.mean(before[near:] == after[near:]) >= 0.995, sign
-    # The previous default (winding number of the mesh as given) does not survive this.
-    previous = unrepaired_sdf(broken, points[:near]) < 0
-    assert np.mean(previous == inside(intact, "solid", points[:near])) < 0.95
+    # The unrepaired winding number of the mesh as given does not survive this.
+    winding = unrepaired_sdf(broken, points[:near]) < 0
+    assert np.mean(winding == inside(intact, "solid", points[:near])) < 0.95
 
 
 def test_intact_gear_matches_its_analytic_inside():

@@ -41,6 +41,29 @@ def test_unknown_model_name(config):
         validate_config(config, SCHEMA)
 
 
+def test_renamed_architecture_keeps_working_with_a_notice(config, capsys):
+    shipped = copy.deepcopy(config)
+    # A user's config of before the rename: the old name in `models`, a changed value and an override.
+    config["models"] = ["hashgrid", "hashgrid_previous"]
+    config["architectures"]["hashgrid_previous"] = {"training": {"steps": 600}}
+    config["overrides"] = {"7": {"hashgrid_previous": {"params": {"levels": 10}}}}
+    validate_config(config, SCHEMA)
+    notice = capsys.readouterr().err
+    assert notice == "config: architecture 'hashgrid_previous' is now named 'hashgrid_12l_int8'; the old name still works\n"
+    assert config["models"] == ["hashgrid", "hashgrid_12l_int8"] and "hashgrid_previous" not in config["architectures"]
+    spec = model_spec(config, "hashgrid_12l_int8", "7")
+    expected = copy.deepcopy(shipped["architectures"]["hashgrid_12l_int8"])
+    expected["training"]["steps"] = 600
+    expected["params"]["levels"] = 10
+    assert spec == expected
+    # The shipped config needs no renaming and says nothing; the new name's outputs keep their tag.
+    validate_config(shipped, SCHEMA)
+    assert capsys.readouterr().err == ""
+    renamed = copy.deepcopy(shipped)
+    renamed["architectures"]["hashgrid_previous"] = renamed["architectures"].pop("hashgrid_12l_int8")
+    assert model_tag(renamed, "hashgrid_previous") == model_tag(shipped, "hashgrid_12l_int8")
+
+
 def test_discover_meshes_ignores_docs_and_rejects_clashes(tmp_path):
     (tmp_path / "a.obj").write_text("")
     (tmp_path / "README.md").write_text("")

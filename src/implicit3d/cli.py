@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from . import __version__
 from .cli_collection import add_parsers as add_collection_parsers
 from .cli_collection import collection_command, fit_command
 from .errors import Implicit3DError
@@ -15,6 +16,7 @@ from .errors import Implicit3DError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="implicit3d", description="Neural SDFs for mesh collections.")
+    parser.add_argument("--version", action="version", version=f"implicit3d {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("normalize", help="clean a mesh and scale it into the unit sphere")

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,11 +54,37 @@ def model_tag(config: dict, model: str) -> str:
     return config_tag(model_spec(config, model), sample_tag(config))
 
 
+# Architectures renamed to say what they are: {old name: new name}. An old name in a user's config
+# still works (rename_architectures), with a one-line notice.
+RENAMED_ARCHITECTURES = {"hashgrid_previous": "hashgrid_12l_int8"}
+
+
+def rename_architectures(config: dict) -> None:
+    """Old architecture names in `models`, `architectures` and `overrides` take their new names, in
+    place; an old entry is merged over the new one, as a config file is merged over config.yaml."""
+    models = config.get("models") if isinstance(config.get("models"), list) else []
+    maps = [config.get("architectures"), *(config.get("overrides") or {}).values()]
+    maps = [m for m in maps if isinstance(m, dict)]
+    for old, new in RENAMED_ARCHITECTURES.items():
+        used = [m for m in maps if isinstance(m.get(old), dict)]
+        if not used and old not in models:
+            continue
+        print(f"config: architecture '{old}' is now named '{new}'; the old name still works", file=sys.stderr)
+        if old in models:
+            config["models"] = models = [new if m == old else m for m in models]
+        for place in used:
+            entry = place.setdefault(new, {})
+            for key, value in place.pop(old).items():
+                entry[key] = {**entry[key], **value} if isinstance(value, dict) and isinstance(entry.get(key), dict) else value
+
+
 def validate_config(config: dict, schema_path: str) -> None:
     """Raise a one-line ConfigError naming the offending key, before Snakemake's own
-    validation (whose error dumps the whole schema)."""
+    validation (whose error dumps the whole schema). Renamed architectures take their new names."""
     import jsonschema
     import yaml
+
+    rename_architectures(config)
 
     schema = yaml.safe_load(Path(schema_path).read_text())
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))

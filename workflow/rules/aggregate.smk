@@ -9,7 +9,12 @@ rule aggregate:
         evals=eval_paths,
         reconstructions=reconstruction_paths,
     output:
-        csv=report("results/summary.csv", category="Summary", labels={"figure": "summary table (CSV)"}, caption="../report/summary.rst"),
+        csv=report(
+            "results/summary.csv",
+            category="Summary",
+            labels={"figure": "summary table (CSV)"},
+            caption="../report/summary.rst",
+        ),
         parquet="results/summary.parquet",
         md="results/summary.md",
         failed="results/failed.csv",

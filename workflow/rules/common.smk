@@ -106,7 +106,9 @@ ENTRIES = {e.object: e for e in COLLECTION.entries}
 
 def category_labels(objects):
     """Object -> its category as the viewer groups it ('02691156 (airplane)'); empty without categories."""
-    labels = {o: ENTRIES[o].category + (f" ({ENTRIES[o].category_name})" if ENTRIES[o].category_name else "") for o in objects}
+    labels = {
+        o: ENTRIES[o].category + (f" ({ENTRIES[o].category_name})" if ENTRIES[o].category_name else "") for o in objects
+    }
     return labels if any(labels.values()) else {}
 
 

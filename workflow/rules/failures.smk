@@ -6,7 +6,14 @@
 import sys
 import time
 
-from implicit3d.failures import build_chains, collect_failures, existing, format_failures, object_rules, write_partial_report
+from implicit3d.failures import (
+    build_chains,
+    collect_failures,
+    existing,
+    format_failures,
+    object_rules,
+    write_partial_report,
+)
 from implicit3d.summary import load_records
 
 RUN_START = time.time()  # logs older than this belong to an earlier run
@@ -26,7 +33,9 @@ onerror:
             if failures:
                 out = rules.aggregate.output
                 evals = existing(eval_paths(None))
-                records = load_records(evals, existing(reconstruction_paths(None)) if evals else [], COLLECTION.rows())
+                records = load_records(
+                    evals, existing(reconstruction_paths(None)) if evals else [], COLLECTION.rows()
+                )
                 write_partial_report(failures, records, (out.csv, out.parquet, out.md), out.failed, FAILURE_MARKER)
                 print(format_failures(failures, len(OBJECTS), out.failed, out.md), file=sys.stderr)
         except Exception as exc:  # the handler must not hide Snakemake's own error report

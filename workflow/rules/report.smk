@@ -133,7 +133,9 @@ rule viewer:
     resources:
         mem_mb=scale_with_attempt(config["resources"]["figures"]["mem_mb"]),
         # ~0.5 s per mesh (load, simplify, predict): a figures job's time per 200 meshes
-        runtime=scale_with_attempt(config["resources"]["figures"]["runtime"] * (1 + len(VIEWER_OBJECTS) * (1 + len(MODELS)) // 200)),
+        runtime=scale_with_attempt(
+            config["resources"]["figures"]["runtime"] * (1 + len(VIEWER_OBJECTS) * (1 + len(MODELS)) // 200)
+        ),
     conda:
         "../envs/implicit3d.yaml"
     script:

@@ -33,7 +33,7 @@ SIGNS = ("filled", "solid")
 DEFAULT_METHOD = "exact"
 DEFAULT_SIGN = "filled"
 # Openings narrower than this count as closed under `filled` (normalized frame: the mesh
-# fits the unit sphere). Chosen by measurement on the reference meshes (README).
+# fits the unit sphere). Chosen by measurement on the reference meshes (benchmarks/seal_sweep.py).
 DEFAULT_SEAL = 0.1
 
 

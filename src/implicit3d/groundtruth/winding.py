@@ -59,7 +59,7 @@ def winding_number(mesh: trimesh.Trimesh, points: np.ndarray, accuracy: float = 
 
 
 def igl_signed_distance(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
-    """Plain libigl signed distance with fast-winding-number sign (the previous default).
+    """Plain libigl signed distance with fast-winding-number sign.
 
     Its sign is the reference `winding` is checked against; its magnitude is the exact
     distance times |1 - 2|w||, so it shrinks wherever w is not exactly 0 or 1.
@@ -344,9 +344,9 @@ def geometric_ids(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def unrepaired_sdf(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
-    """The previous default ground truth (`winding`, until the sign conventions): libigl's
-    exact distance, inside where |w| > 1/2 on the mesh as given. Kept as the benchmark's
-    reference for speed and for how the conventions changed the inside."""
+    """The `winding` sign of the benchmarks: libigl's exact distance, inside where |w| > 1/2 on the
+    mesh as given, with no orientation repair. The reference the conventions are compared with,
+    for speed and for where their inside differs."""
     import igl
 
     from .morton import morton_order

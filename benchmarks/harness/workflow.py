@@ -1,0 +1,83 @@
+"""The whole workflow (`snakemake`) in a tree: this checkout's working copy or a baseline's checkout."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .revisions import tree_env
+
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def snakemake(tree: Path, *args: str, timeout: int = 4 * 3600) -> tuple[float, str]:
+    """Run Snakemake in `tree` with that tree's package first on the path; (seconds, its output)."""
+    start = time.perf_counter()
+    done = subprocess.run([str(SNAKEMAKE), *args], cwd=tree, env=tree_env(tree), capture_output=True, text=True, timeout=timeout)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"error: snakemake {' '.join(args)} failed in {tree}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return seconds, done.stdout + done.stderr
+
+
+def config_args(tree: Path, changes: dict | None) -> list[str]:
+    """`--configfile` arguments that merge `changes` over the tree's config/config.yaml (none without changes)."""
+    if not changes:
+        return []
+    path = tree / "benchmark-changes.yaml"
+    path.write_text(yaml.safe_dump(changes))
+    return ["--configfile", "config/config.yaml", path.name]
+
+
+def local_rules(tree: Path) -> set[str]:
+    """Rules that run on the submitting host (`localrule: True`), and the target rule `all`."""
+    names = {"all"}
+    for rules in (tree / "workflow" / "rules").glob("*.smk"):
+        for block in re.split(r"^rule ", rules.read_text(), flags=re.M)[1:]:
+            if re.search(r"^\s+localrule:\s*True", block, re.M):
+                names.add(block.split(":", 1)[0])
+    return names
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Jobs per rule from the "Job stats" table of a (dry) run's output."""
+    stats = output.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m[1] != "total"}
+
+
+def job_durations(log: Path) -> pd.DataFrame:
+    """Wall seconds of every job in one Snakemake log (start and finish stamps, 1 s resolution)."""
+    starts, rules, ends, stamp = {}, {}, {}, None
+    lines = log.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if m := re.match(r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$", line):
+            stamp = datetime.strptime(m[1], "%a %b %d %H:%M:%S %Y")
+        elif m := re.match(r"^(?:local)?rule (\w+):$", line):
+            job = next(re.search(r"jobid: (\d+)", x)[1] for x in lines[i + 1 : i + 20] if "jobid:" in x)
+            starts[job], rules[job] = stamp, m[1]
+        elif m := re.match(r"^Finished jobid: (\d+)", line):
+            ends[m[1]] = stamp
+    return pd.DataFrame([(rules[j], (ends[j] - starts[j]).total_seconds()) for j in ends if j in starts], columns=["rule", "seconds"])
+
+
+def run_logs(tree: Path, since: float) -> list[Path]:
+    """The Snakemake logs of the run started at `since`: the top-level run's first, then its shards' runs."""
+    return sorted(p for p in (tree / ".snakemake" / "log").glob("*.snakemake.log") if p.stat().st_mtime >= since)
+
+
+def bytes_kept(results: Path) -> dict[str, int]:
+    """Bytes under each folder of results/ (the files directly in it: 'collection')."""
+    kinds: dict[str, int] = {}
+    for path in results.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            rel = path.relative_to(results).parts
+            kind = rel[0] if len(rel) > 1 else "collection"
+            kinds[kind] = kinds.get(kind, 0) + path.stat().st_size
+    return dict(sorted(kinds.items()))

@@ -1,0 +1,73 @@
+"""Every script in benchmarks/ runs: each with --smoke (small meshes of the built-in sample, few
+points, a few training steps) writes its page, so a change in the package cannot break a benchmark
+silently. The pages go to a temporary folder; docs/results/ is left alone."""
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from harness import checkout, pages  # noqa: E402
+
+from implicit3d.groundtruth import threads as gt_threads  # noqa: E402
+
+BENCHMARKS = sorted(path.stem for path in (REPO / "benchmarks").glob("*.py"))
+# Options that keep a benchmark's smoke run to seconds, beside --smoke.
+SMALL = {
+    "damage_benchmark": ["--points", "2000"],
+    "default_run": ["--models", "hashgrid"],
+    "groundtruth_benchmark": ["--points", "2000"],
+    "scale": ["--sizes", "4", "--nested-size", "4"],
+    "seal_sweep": ["--points", "2000", "--seals", "0.05,0.1"],
+    "size_sweep": ["--jobs", "1", "--sizes", "32"],
+    "trace_steps": ["--truth"],
+    "train_time": ["--models", "hashgrid_previous,hashgrid"],  # an old name still works
+}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """One work folder for all: the small meshes are normalized and sampled once."""
+    return tmp_path_factory.mktemp("benchmarks")
+
+
+@pytest.fixture
+def threads_kept():
+    """The benchmarks set torch's and the ground truth's threads for this process: put them back."""
+    torch_threads, truth_threads = torch.get_num_threads(), gt_threads._limit
+    yield
+    torch.set_num_threads(torch_threads)
+    gt_threads.set_threads(truth_threads)
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_benchmark_writes_its_page(name, work, tmp_path, threads_kept, capsys):
+    argv = ["--smoke", "--out", str(tmp_path), "--work", str(work / "shared"), *SMALL.get(name, [])]
+    importlib.import_module(name).main(argv)
+    page = (tmp_path / f"{name}.md").read_text()
+    assert page.startswith("# ") and f"- command: `python benchmarks/{name}.py --smoke" in page
+    assert "- commit: " in page and "- machine: " in page
+    assert any(line.startswith("| ") for line in page.splitlines()), "the page has no table"
+    assert f"[{name}]({name}.md)" in (tmp_path / "index.md").read_text()
+    assert capsys.readouterr().out.startswith("# ")  # the page is printed too
+
+
+def test_committed_results_index_is_current():
+    current = (pages.RESULTS / "index.md").read_text()
+    assert current == pages.index(pages.RESULTS), "docs/results/index.md is stale: run `PYTHONPATH=benchmarks python -m harness`"
+
+
+def test_baseline_is_a_worktree_removed_afterwards():
+    with checkout("HEAD") as tree:
+        assert (tree / "pyproject.toml").is_file() and (tree / ".git").is_file()
+    assert not tree.exists()
+    listed = subprocess.run(["git", "worktree", "list"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert str(tree) not in listed
+    with pytest.raises(SystemExit, match="--baseline no-such-rev: not a revision"), checkout("no-such-rev"):
+        pass
