@@ -4,7 +4,7 @@
 
 import gc
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 # Planning creates millions of small objects, and at Python's default threshold (700) the garbage
 # collector took about 13 % of a 10,000-object dry run before shards. Collect far less often.
@@ -17,13 +17,11 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
-from implicit3d.config_docs import fill_defaults, load_schema
-from implicit3d.workflow import validate_config
+from implicit3d.config import prepare
 
-validate_config(config, f"{workflow.basedir}/config/schema.yaml")
-validate(config, "config/schema.yaml", set_default=False)
-# Schema defaults, except inside `architectures`/`overrides` entries (hashed into output tags as written).
-fill_defaults(config, load_schema(f"{workflow.basedir}/config/schema.yaml"))
+# Validated once against config/schema.yaml (one-line errors naming the key), then the schema's
+# defaults filled in, except inside `architectures`/`overrides` entries (hashed into output tags as written).
+prepare(config, f"{workflow.basedir}/config/schema.yaml")
 
 
 include: "workflow/rules/common.smk"

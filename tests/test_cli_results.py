@@ -79,17 +79,18 @@ def test_predict_in_the_original_frame_scales_distances(trained, tmp_path):
 
 
 def test_predict_errors_are_one_line_and_name_the_file(trained, tmp_path, capsys):
+    """Exit 2 for a usage error, 1 for a file that cannot be used."""
     d, _ = trained
     np.save(tmp_path / "p.npy", np.zeros((3, 3)))
     cases = [
-        (["predict", str(d / "m.pt"), str(tmp_path / "p.npy"), "-o", "x.npy", "--frame", "original"], "needs --transform"),
-        (["predict", str(tmp_path / "nope.pt"), str(tmp_path / "p.npy"), "-o", "x.npy"], "nope.pt: model file not found"),
-        (["predict", str(d / "box.json"), str(tmp_path / "p.npy"), "-o", "x.npy"], "box.json: not a model checkpoint"),
-        (["predict", str(d / "m.pt"), str(tmp_path / "p.npy"), "-o", "x.npy", "--split", "test"], "p.npy: --split applies"),
-        (["predict", str(d / "m.pt"), str(d / "m.pt"), "-o", "x.npy", "--frame", "original", "--transform", str(d / "m.pt")], "not a transform JSON"),
+        (["predict", str(d / "m.pt"), str(tmp_path / "p.npy"), "-o", "x.npy", "--frame", "original"], "needs --transform", 2),
+        (["predict", str(tmp_path / "nope.pt"), str(tmp_path / "p.npy"), "-o", "x.npy"], "nope.pt: model file not found", 1),
+        (["predict", str(d / "box.json"), str(tmp_path / "p.npy"), "-o", "x.npy"], "box.json: not a model checkpoint", 1),
+        (["predict", str(d / "m.pt"), str(tmp_path / "p.npy"), "-o", "x.npy", "--split", "test"], "p.npy: --split applies", 2),
+        (["predict", str(d / "m.pt"), str(d / "m.pt"), "-o", "x.npy", "--frame", "original", "--transform", str(d / "m.pt")], "not a transform JSON", 1),
     ]  # fmt: skip
-    for argv, message in cases:
-        assert main(argv) == 1
+    for argv, message, code in cases:
+        assert main(argv) == code, message
         err = capsys.readouterr().err.strip()
         assert message in err and "\n" not in err, err
 

@@ -230,5 +230,5 @@ def test_the_collection_command_reports_and_freezes_a_subset(tmp_path, capsys, m
     assert [(e.object, e.category, e.split, os.path.realpath(e.path)) for e in frozen.entries] == [
         (e.object, e.category, e.split, os.path.realpath(e.path)) for e in chosen.entries
     ]
-    assert main(["collection", str(tmp_path / "ModelNet40"), "--category", "lamp"]) == 1
+    assert main(["collection", str(tmp_path / "ModelNet40"), "--category", "lamp"]) == 2  # a usage error
     assert "implicit3d collection: error: select: categories=('lamp',) matches none" in capsys.readouterr().err

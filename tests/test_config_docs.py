@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from implicit3d.cli import main
-from implicit3d.config_docs import MISSING, fill_defaults, load_schema, markdown, merge, rows
+from implicit3d.config import MISSING, fill_defaults, load_schema, merge
+from implicit3d.config.reference import markdown, rows
 from implicit3d.workflow import model_tag, sample_tag
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from implicit3d import models
+from implicit3d.config import arch_params, validate_config
 from implicit3d.errors import ConfigError
-from implicit3d.workflow import ARCH_PARAMS, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "config" / "schema.yaml"
@@ -49,4 +49,4 @@ def test_valid_params_and_overrides_pass(config):
 @pytest.mark.parametrize("arch", sorted(models._CLASSES))
 def test_known_params_match_the_model_classes(arch):
     names = [p for p in inspect.signature(models._CLASSES[arch].__init__).parameters if p != "self"]
-    assert sorted(ARCH_PARAMS[arch]) == sorted(names)
+    assert sorted(arch_params()[arch]) == sorted(names)

@@ -16,7 +16,7 @@ import pytest
 import trimesh
 import yaml
 
-from implicit3d.config_docs import merge
+from implicit3d.config import merge
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

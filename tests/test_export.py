@@ -140,18 +140,18 @@ def test_cli_exports_a_saved_model(models, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("model", "output", "message"),
+    ("model", "output", "message", "code"),
     [
-        ("missing.pt", "m.npz", "missing.pt: model file not found"),
-        ("model.pt", "m.txt", "m.txt: unknown export format '.txt' (use .onnx or .npz)"),
-        ("model.pt", "m", "unknown export format '(no extension)'"),
-        ("junk.pt", "m.onnx", "junk.pt: not a model checkpoint"),
+        ("missing.pt", "m.npz", "missing.pt: model file not found", 1),
+        ("model.pt", "m.txt", "m.txt: unknown export format '.txt' (use .onnx or .npz)", 2),
+        ("model.pt", "m", "unknown export format '(no extension)'", 2),
+        ("junk.pt", "m.onnx", "junk.pt: not a model checkpoint", 1),
     ],
 )
-def test_cli_errors_are_one_line_and_exit_2(models, tmp_path, capsys, model, output, message):
+def test_cli_errors_are_one_line_exit_2_for_usage_and_1_for_bad_input(models, tmp_path, capsys, model, output, message, code):
     save_model(tmp_path / "model.pt", models["siren"], "siren", HPARAMS["siren"], "float32")
     (tmp_path / "junk.pt").write_text("not a checkpoint")
-    assert main(["export", str(tmp_path / model), "-o", str(tmp_path / output)]) == 2
+    assert main(["export", str(tmp_path / model), "-o", str(tmp_path / output)]) == code
     err = capsys.readouterr().err
     assert message in err and err.startswith("implicit3d export: error: ") and err.count("\n") == 1
     assert not (tmp_path / output).exists()

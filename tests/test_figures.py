@@ -1,26 +1,23 @@
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
-import pytest
 import torch
 import trimesh
 
-from implicit3d.figures import (
-    PLANES,
-    cluster_decimate,
-    collection_figures,
-    plot_render,
-    plot_sign_conventions,
-    plot_slices,
-    render_figure,
-    sign_error_map,
-    slice_data,
-    slice_points,
-    summary_html,
-    summary_html_file,
-)
+from implicit3d.figures import PLANES, plot_render, plot_slices, slice_data, slice_points
 from implicit3d.groundtruth import GroundTruth
+from implicit3d.metrics import sign_error_map
 from implicit3d.reconstruct import reconstruct_mesh, write_mesh
+from implicit3d.stages.figures import render as render_figure
+from implicit3d.stages.report import collection_figures, summary_page
+from implicit3d.summary import summary_html
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class Sphere(torch.nn.Module):
@@ -64,14 +61,6 @@ def test_slices_of_a_sphere_model_match_a_sphere_mesh(tmp_path):
     assert h > 500 and w > 500
 
 
-def test_cluster_decimate_bounds_faces_and_keeps_the_shape():
-    mesh = trimesh.creation.icosphere(subdivisions=6, radius=0.5)  # 81,920 faces
-    small = cluster_decimate(mesh, 5000)
-    assert 1000 < len(small.faces) <= 5000
-    assert small.bounds == pytest.approx(mesh.bounds, abs=0.05)
-    assert cluster_decimate(mesh, 10**6) is mesh
-
-
 def test_render_writes_a_png_also_for_an_empty_reconstruction(tmp_path):
     truth = trimesh.creation.box(extents=(1.0, 0.5, 0.8))
     recon = reconstruct_mesh(Sphere(0.4), resolution=32)
@@ -104,7 +93,7 @@ def test_collection_figures(tmp_path):
 
 def test_summary_html_is_an_escaped_table(tmp_path):
     path = _summary(tmp_path)
-    summary_html_file(str(path), str(tmp_path / "s.html"))
+    summary_page(str(path), str(tmp_path / "s.html"))
     text = (tmp_path / "s.html").read_text()
     assert text.startswith("<!doctype html>") and text.count("<tr") == 5  # header + 4 rows
     assert "a&lt;b" in text and "a<b" not in text
@@ -115,10 +104,14 @@ def test_summary_html_is_an_escaped_table(tmp_path):
 
 
 def test_sign_conventions_figure_shows_what_filled_adds(tmp_path):
+    """scripts/sign_figure.py, which draws the figures of docs/ground-truth.md."""
     outer, inner = trimesh.creation.box(extents=(1.2, 1.0, 0.8)), trimesh.creation.box(extents=(1.1, 0.9, 0.7))
     inner.invert()
-    mesh = trimesh.util.concatenate([outer, inner])  # a double-walled closed box
-    fraction = plot_sign_conventions(mesh, tmp_path / "c.png", "double box", resolution=60)
-    assert fraction["filled"] > 3 * fraction["solid"] > 0  # the cavity is inside only under filled
+    trimesh.util.concatenate([outer, inner]).export(tmp_path / "double_box.ply")  # a double-walled closed box
+    run = subprocess.run([sys.executable, str(REPO / "scripts" / "sign_figure.py"), str(tmp_path / "double_box.ply"), str(tmp_path / "c.png"),
+                          "--resolution", "60"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    filled, solid = (float(x) / 100 for x in re.findall(r"(?:filled|solid) ([\d.]+)%", run.stdout))
+    assert filled > 3 * solid > 0  # the cavity is inside only under filled
     h, w, _ = _png_shape(tmp_path / "c.png")
     assert h > 500 and w > 500

@@ -7,11 +7,11 @@ import pytest
 import torch
 import yaml
 
+from implicit3d.config import check_model_params
 from implicit3d.errors import ConfigError
 from implicit3d.models import DenseGridSDF, build_model
 from implicit3d.quantize import BLOCK, decode_state, encode_state, stored_bytes
 from implicit3d.training import TrainConfig, load_model, save_model, train
-from implicit3d.workflow import check_model_params
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from implicit3d.figures import collection_figures, summary_html_file
 from implicit3d.io import write_json
+from implicit3d.stages.report import collection_figures, summary_page
 from implicit3d.summary import load_records, read_summary, write_summary
 from implicit3d.tracking import write_tracking
 from implicit3d.workflow import discover_meshes
@@ -47,7 +47,7 @@ def test_summary_and_tracking_keep_na_like_names(tmp_path):
     assert sorted(r["label"] for r in plot) == sorted(f"{n} / hashgrid" for n in NAMES)
     assert json.loads((tmp_path / "metrics.json").read_text())["hashgrid"]["objects"] == len(NAMES)
 
-    summary_html_file(str(out.with_suffix(".csv")), str(tmp_path / "summary.html"))
+    summary_page(str(out.with_suffix(".csv")), str(tmp_path / "summary.html"))
     html = (tmp_path / "summary.html").read_text()
     assert all(f">{name}<" in html for name in ("NA", "None", "nan", "null"))
     collection_figures(str(out.with_suffix(".csv")), str(tmp_path / "f1.png"))

@@ -13,11 +13,11 @@ from implicit3d.reconstruct import (
     grid_axis,
     marching_cubes,
     reconstruct_mesh,
-    reconstruct_object,
     sdf_grid,
     surface_metrics,
     write_mesh,
 )
+from implicit3d.stages import reconstruct
 from implicit3d.training import save_model
 
 
@@ -150,7 +150,7 @@ def test_reconstruct_object_writes_mesh_and_metrics(tmp_path, sphere):
     model_path = _save(model, tmp_path / "m.pt", "mlp", hp)
     truth = tmp_path / "truth.ply"
     sphere.export(truth)
-    rec = reconstruct_object(model_path, str(truth), str(tmp_path / "r.ply"), str(tmp_path / "r.json"), "ball", "mlp", resolution=16)
+    rec = reconstruct(model_path, str(truth), str(tmp_path / "r.ply"), str(tmp_path / "r.json"), "ball", "mlp", resolution=16)
     assert rec["recon_note"] == EMPTY_NOTE and rec["recon_faces"] == 0
     saved = json.loads((tmp_path / "r.json").read_text().replace("NaN", "null"))
     assert saved["chamfer"] is None and saved["object"] == "ball"
@@ -159,6 +159,6 @@ def test_reconstruct_object_writes_mesh_and_metrics(tmp_path, sphere):
     with torch.no_grad():
         model.out.bias.fill_(-1.0)  # now 'inside' everywhere: the surface is the unit sphere
     model_path = _save(model, tmp_path / "m2.pt", "mlp", hp)
-    rec = reconstruct_object(model_path, str(truth), str(tmp_path / "r2.ply"), str(tmp_path / "r2.json"), "ball", "mlp", resolution=32, surface_points=2000)
+    rec = reconstruct(model_path, str(truth), str(tmp_path / "r2.ply"), str(tmp_path / "r2.json"), "ball", "mlp", resolution=32, surface_points=2000)
     assert rec["recon_note"] is None and rec["recon_faces"] > 0
     assert rec["chamfer"] == pytest.approx(0.2, abs=0.02)  # unit sphere vs the r=0.8 fixture

@@ -23,24 +23,6 @@ def test_summary_has_rows_and_means(tmp_path):
     assert "| mean | hashgrid | 0.8500 |" in (tmp_path / "s.md").read_text()
 
 
-def test_headline_compares_models_and_names_the_worst():
-    from implicit3d.summary import headline
-
-    table = pd.DataFrame(
-        {
-            "object": ["a", "b", "c", "a", "mean"], "model": ["hashgrid"] * 3 + ["siren", "hashgrid"],
-            "f1_near": [0.9, 0.5, 0.8, 0.4, 0.7], "f1_volume": [1.0, 0.6, 0.9, 0.5, 0.8],
-            "model_bytes": [10] * 5, "train_seconds": [1.0, 3.0, 2.0, 4.0, 2.0], "infer_points_per_s": [100.0] * 5,
-            "gt_flag": [None, "inside_empty", None, None, None],
-        }
-    )  # fmt: skip
-    text = headline(table, worst=2)
-    assert "| hashgrid | 3 | 0.7333 | 0.8333 | 2.0 | 3.0 |" in text
-    assert "| siren | 1 | 0.4000 | 0.5000 | 4.0 | 4.0 |" in text
-    worst = text.split("Worst 2 objects of hashgrid")[1].split("Worst")[0]
-    assert worst.index("| b | 0.5000 | 0.6000 | inside_empty |") < worst.index("| c | 0.8000")
-
-
 def test_distance_errors_reach_the_table(tmp_path):
     rec = {"object": "a", "model": "grid", "f1_near": 0.9, "f1_volume": 1.0, "model_bytes": 100, "train_seconds": 1.0,
            "infer_points_per_s": 1e6, "sdf_mae_band": 0.0123, "sdf_mae_near": 0.004, "sdf_mae_volume": 0.25, "count_band": 50}  # fmt: skip

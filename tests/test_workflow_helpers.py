@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from implicit3d.config import model_spec, validate_config
 from implicit3d.errors import ConfigError
-from implicit3d.workflow import config_tag, discover_meshes, model_spec, model_tag, sample_tag, validate_config
+from implicit3d.workflow import config_tag, discover_meshes, model_tag, sample_tag
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "config" / "schema.yaml"

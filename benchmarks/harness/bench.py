@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from implicit3d.config import model_spec, rename_architectures
 from implicit3d.mesh import load_normalized
-from implicit3d.workflow import model_spec, rename_architectures
 
 from . import pages
 from .meshes import REFERENCE_MESHES, REPO, SAMPLE_MESHES, SMOKE_OBJECTS, find_meshes

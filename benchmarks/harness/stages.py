@@ -10,8 +10,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from implicit3d.config import RENAMED_ARCHITECTURES, model_spec
 from implicit3d.stages import normalize, sample
-from implicit3d.workflow import RENAMED_ARCHITECTURES, config_tag, model_spec
+from implicit3d.workflow import config_tag
 
 from . import runner
 from .revisions import tree_env

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .workflow import model_spec, model_tag, sample_tag
+from .config import model_spec
+from .workflow import model_tag, sample_tag
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,7 @@ def fit_object(
     """Run the chain for one mesh; returns each model's evaluation record (with the reconstruction's
     metrics when `reconstruct`). Every stage logs to the workflow's log path under `out/logs`; a
     failing stage raises SystemExit(1) after one line, as a workflow job does."""
-    from .reconstruct import reconstruct_object
-    from .stages import evaluate, normalize, sample, train
+    from .stages import evaluate, normalize, reconstruct, sample, train
 
     models = list(models or config["models"])
     files = object_files(out, object_id, config, models)
@@ -89,7 +89,7 @@ def fit_object(
             record = evaluate(model_file, info, str(files.samples), str(files.evaluation(model)), object_id, model, threads=threads["evaluate"])
         if reconstruct:
             with _stage(files, "reconstruct", model, report):
-                record.update(reconstruct_object(
+                record.update(reconstruct(
                     model_file, str(files.mesh), str(files.reconstruction(model)), str(files.reconstruction(model, ".json")),
                     object_id, model, resolution=rec["resolution"], domain=config["sampling"]["volume"],
                     surface_points=rec["surface_points"], threads=threads["reconstruct"], sampling=dict(config["sampling"]),

@@ -11,11 +11,16 @@ import numpy as np
 from . import __version__
 from .cli_collection import add_parsers as add_collection_parsers
 from .cli_collection import collection_command, fit_command
-from .errors import Implicit3DError
+from .errors import Implicit3DError, UsageError, first_line
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="implicit3d", description="Neural SDFs for mesh collections.")
+    parser = argparse.ArgumentParser(
+        prog="implicit3d",
+        description="Neural SDFs for mesh collections.",
+        epilog="Exit status: 0 done; 1 the command could not do its work (a missing, unreadable or invalid file, a failed "
+        "stage); 2 a usage error (an unknown option, a bad value or combination of values, a bad configuration).",
+    )
     parser.add_argument("--version", action="version", version=f"implicit3d {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -54,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return _COMMANDS[args.command](args)
     except Implicit3DError as exc:
         print(f"implicit3d {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
 
 
 def _normalize(args) -> int:
@@ -210,15 +215,15 @@ def _evaluate(args) -> int:
         # Chamfer against the surface of the ground truth the samples were made with.
         truth = GroundTruth.from_config(_load_normalized_mesh(args.mesh), meta.get("sampling", {})).surface if args.mesh else None
     else:
-        from .groundtruth import compute_sdf_guarded
-        from .sampling import SplitSpec, split_points, split_rng
+        from .sampling import SamplingSpec, SplitSpec, sample_splits
 
-        ground = _truth(_load_normalized_mesh(args.target), args)
-        truth = ground.surface
+        # The test split as the sample stage draws it, with these counts, noise, volume and seed.
+        mesh, split = _load_normalized_mesh(args.target), SplitSpec(args.count, (args.std,), args.count)
         volume = args.volume or "sphere"
-        test = split_points(truth, SplitSpec(args.count, (args.std,), args.count), split_rng(args.seed, "test"), volume)
-        sdf, _ = compute_sdf_guarded(ground, test[["x", "y", "z"]].to_numpy(np.float64))
-        test = test.assign(sdf=sdf.astype(np.float32))[np.isfinite(sdf)]
+        spec = SamplingSpec(split, split, split, volume, args.method, args.sign, args.seal, args.seed)
+        ground = _truth(mesh, args)
+        test, _ = sample_splits(mesh, spec, ("test",), ground)
+        truth = ground.surface
     if len(test) == 0:
         raise Implicit3DError(f"{args.target}: no test points")
     metrics = evaluate_points(model, test)
@@ -244,21 +249,16 @@ def _load_trained(path: str, device, with_info: bool = False):
     except (pickle.UnpicklingError, RuntimeError, EOFError):
         raise Implicit3DError(f"{path}: not a model checkpoint (torch.load cannot read it)") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise Implicit3DError(f"{path}: not an implicit3d model checkpoint ({_brief(exc)})") from None
+        raise Implicit3DError(f"{path}: not an implicit3d model checkpoint ({first_line(exc)})") from None
     return (model, info) if with_info else model
 
 
 def _export(args) -> int:
-    """Errors (a missing or unreadable model, an unknown format) exit 2, with one line."""
     from .export import export_format, export_npz, export_onnx
 
-    try:
-        fmt = export_format(args.output)
-        model, info = _load_trained(args.model, "cpu", with_info=True)
-        size = export_onnx(model, args.output) if fmt == ".onnx" else export_npz(model, info, args.output)
-    except Implicit3DError as exc:
-        print(f"implicit3d export: error: {exc}", file=sys.stderr)
-        return 2
+    fmt = export_format(args.output)
+    model, info = _load_trained(args.model, "cpu", with_info=True)
+    size = export_onnx(model, args.output) if fmt == ".onnx" else export_npz(model, info, args.output)
     note = ""
     if fmt == ".npz":
         from .evaluation import predict_numpy
@@ -276,14 +276,14 @@ def _transform_for(args):
     if args.frame != "original":
         return None
     if not args.transform:
-        raise Implicit3DError("--frame original needs --transform (the object's results/normalized/<object>.json)")
+        raise UsageError("--frame original needs --transform (the object's results/normalized/<object>.json)")
     from .io import read_json
     from .mesh import Transform
 
     try:
         return Transform.from_dict(read_json(args.transform))
     except Exception as exc:
-        raise Implicit3DError(f"{args.transform}: not a transform JSON with center and scale ({_brief(exc)})") from None
+        raise Implicit3DError(f"{args.transform}: not a transform JSON with center and scale ({first_line(exc)})") from None
 
 
 def _read_samples(path: str):
@@ -292,7 +292,7 @@ def _read_samples(path: str):
     try:
         frame, meta = read_points(path)
     except Exception as exc:
-        raise Implicit3DError(f"{path}: cannot read samples ({_brief(exc)})") from None
+        raise Implicit3DError(f"{path}: cannot read samples ({first_line(exc)})") from None
     missing = {"x", "y", "z", "sdf", "split", "kind"} - set(frame.columns)
     if missing:
         raise Implicit3DError(f"{path}: not a samples file (missing columns {', '.join(sorted(missing))})")
@@ -310,13 +310,8 @@ def _load_points_any(path: str, split: str | None) -> np.ndarray:
         # because pandas hands out read-only views, which torch warns about.
         return frame[["x", "y", "z"]].to_numpy(np.float32, copy=True)
     if split:
-        raise Implicit3DError(f"{path}: --split applies to a samples .parquet only")
+        raise UsageError(f"{path}: --split applies to a samples .parquet only")
     return _load_points(path)
-
-
-def _brief(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
 
 def _load_normalized_mesh(path: str):
@@ -327,19 +322,15 @@ def _load_normalized_mesh(path: str):
 
 
 def _config(args) -> int:
-    from .config_docs import SCHEMA, describe, load_schema, markdown, project_root, resolve_config
-    from .errors import ConfigError
+    from .config import SCHEMA, load_schema, project_root, resolve_config
+    from .config.reference import describe, markdown
 
     root = project_root()
     schema = load_schema(root / SCHEMA)
     if args.markdown:
         sys.stdout.write(markdown(schema))
         return 0
-    try:
-        config, sources = resolve_config(root, args.configfile, args.set)
-    except ConfigError as exc:
-        print(f"implicit3d config: error: {exc}", file=sys.stderr)
-        return 2
+    config, sources = resolve_config(root, args.configfile, args.set)
     print(describe(config, schema, sources))
     return 0
 

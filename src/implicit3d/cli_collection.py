@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import Implicit3DError
+from .errors import Implicit3DError, UsageError
 
 FIT_COLUMNS = ("f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s", "chamfer", "normal_consistency")
 
@@ -41,7 +41,7 @@ def add_parsers(sub) -> None:
 
 
 def _config(configfiles, sets=()) -> dict:
-    from .config_docs import project_root, resolve_config
+    from .config import project_root, resolve_config
 
     return resolve_config(project_root(), configfiles, sets)[0]
 
@@ -80,10 +80,10 @@ def fit_command(args) -> int:
     object_id = args.object or object_id_of(mesh)
     problem = id_problem(object_id)
     if problem:
-        raise Implicit3DError(f"--object: {problem}")
+        raise UsageError(f"--object: {problem}")
     for model in args.model or []:
         if model not in config["architectures"]:
-            raise Implicit3DError(f"--model: '{model}' is not defined under architectures (have: {', '.join(config['architectures'])})")
+            raise UsageError(f"--model: '{model}' is not defined under architectures (have: {', '.join(config['architectures'])})")
     print(f"fit {mesh} as object '{object_id}' -> {args.output}", flush=True)
     records = fit_object(mesh, args.output, object_id, config, args.model, args.reconstruct, report=lambda line: print(line, flush=True))
     print(_metrics_table(records))

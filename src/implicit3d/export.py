@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from .errors import Implicit3DError
+from .errors import Implicit3DError, UsageError
 from .io import atomic_path
 from .models import _CLASSES, DenseGridSDF, HashGridSDF
 from .portable import FORMAT, VERSION
@@ -35,7 +35,7 @@ def export_format(path: str | os.PathLike) -> str:
     """'.onnx' or '.npz' from the output's name, else an Implicit3DError."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise Implicit3DError(f"{path}: unknown export format '{suffix or '(no extension)'}' (use .onnx or .npz)")
+        raise UsageError(f"{path}: unknown export format '{suffix or '(no extension)'}' (use .onnx or .npz)")
     return suffix
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from .errors import MeshError
+from .errors import MeshError, first_line
 from .formats import MESH_EXTENSIONS
 
 FLAT_TOLERANCE = 1e-6  # smallest spread / largest spread below which a mesh counts as flat
@@ -62,7 +62,7 @@ def load_mesh(path: str | os.PathLike, max_faces: int | None = None) -> trimesh.
     try:
         loaded = trimesh.load(path, process=False)
     except Exception as exc:  # trimesh raises many types on corrupt input
-        raise MeshError(f"{path}: cannot be parsed, the file is corrupt or truncated ({type(exc).__name__}: {_first_line(exc)})") from None
+        raise MeshError(f"{path}: cannot be parsed, the file is corrupt or truncated ({first_line(exc)})") from None
     if isinstance(loaded, trimesh.Scene):
         meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)] if loaded.geometry else []
         others = list(loaded.geometry.values())  # points or lines only: reported as such below
@@ -109,12 +109,14 @@ def clean_mesh(mesh: trimesh.Trimesh, path: str | os.PathLike = "<mesh>") -> tri
 
 def decimate_mesh(mesh: trimesh.Trimesh, max_faces: int, path: str | os.PathLike = "<mesh>") -> trimesh.Trimesh:
     """Quadric decimation to at most `max_faces` faces (fast-simplification), then cleaned again."""
+    from .simplify import SimplifyError, simplify
+
     try:
-        simplified = mesh.simplify_quadric_decimation(face_count=int(max_faces))
+        simplified = simplify(mesh, int(max_faces), fallback=False)
     except ImportError:
         raise MeshError(f"{path}: normalize.decimate needs the fast-simplification package (pip install fast-simplification)") from None
-    if len(simplified.faces) > max_faces:
-        raise MeshError(f"{path}: decimation reached {len(simplified.faces)} faces, above normalize.max_faces={max_faces}")
+    except SimplifyError as exc:
+        raise MeshError(f"{path}: {exc}, above normalize.max_faces={max_faces}") from None
     return clean_mesh(simplified, path)
 
 
@@ -163,8 +165,3 @@ def _flat_kind(vertices: np.ndarray) -> str | None:
     if spread[0] == 0 or thin[1]:
         return "at one point" if spread[0] == 0 else "on one line"
     return "in one plane" if thin[2] else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else "no details"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
 import numpy as np
 import torch
@@ -16,7 +15,7 @@ import trimesh
 
 from .errors import Implicit3DError
 from .evaluation import predict_numpy
-from .io import atomic_path, write_json
+from .io import atomic_path
 
 log = logging.getLogger("implicit3d")
 
@@ -137,55 +136,3 @@ def write_mesh(path: str | os.PathLike, mesh: trimesh.Trimesh | None) -> None:
         mesh = trimesh.Trimesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), process=False)
     with atomic_path(path) as tmp:
         mesh.export(tmp, file_type="ply")
-
-
-def reconstruct_object(
-    model_in: str,
-    truth_in: str,
-    mesh_out: str,
-    metrics_out: str,
-    object_name: str,
-    model_name: str,
-    resolution: int = 128,
-    domain: str = "sphere",
-    surface_points: int = 100_000,
-    threads: int = 1,
-    sampling: dict | None = None,
-) -> dict:
-    """Pipeline stage: reconstruct one object's surface, write it as PLY and its metrics as JSON.
-
-    The reconstruction is compared with the surface of the ground truth that `sampling`
-    (the config section) defines: under the `filled` sign the boundary of the filled
-    solid, which is what the model learns; without `sampling`, the whole mesh."""
-    from .groundtruth import GroundTruth, set_threads
-    from .mesh import load_normalized
-    from .training import load_model
-
-    torch.set_num_threads(max(1, int(threads)))
-    set_threads(max(1, int(threads)))
-    model, _ = load_model(model_in)
-    start = time.perf_counter()
-    mesh = reconstruct_mesh(model, resolution, domain)
-    seconds = time.perf_counter() - start
-    truth = load_normalized(truth_in)
-    if sampling is not None:
-        truth = GroundTruth.from_config(truth, sampling).surface
-    metrics = surface_metrics(mesh, truth, surface_points)
-    write_mesh(mesh_out, mesh)
-    record = {
-        "object": object_name,
-        "model": model_name,
-        **metrics,
-        "recon_resolution": resolution,
-        "recon_domain": domain,
-        "recon_vertices": 0 if mesh is None else int(len(mesh.vertices)),
-        "recon_faces": 0 if mesh is None else int(len(mesh.faces)),
-        "recon_seconds": seconds,
-    }
-    write_json(metrics_out, record)
-    if mesh is None:
-        log.warning("reconstructed %s/%s: empty level set (the model predicts no inside); metrics are NaN", model_name, object_name)
-    else:
-        log.info("reconstructed %s/%s at %d^3: %d faces in %.1fs, chamfer %.4g, normal consistency %.4f",
-                 model_name, object_name, resolution, len(mesh.faces), seconds, metrics["chamfer"], metrics["normal_consistency"])  # fmt: skip
-    return record

@@ -48,7 +48,7 @@ def stage_log(log_path: str | None, stage: str) -> Iterator[logging.Logger]:
     except Exception as exc:
         # A bug or an environment failure: the traceback goes to the log, one line to the record.
         logger.exception("implicit3d %s failed", stage)
-        _write_record(record, f"{type(exc).__name__}: {first_line(exc)} (traceback in {log_path})")
+        _write_record(record, f"{first_line(exc, limit=300)} (traceback in {log_path})")
         raise
     finally:
         if handle:

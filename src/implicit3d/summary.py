@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .io import atomic_path, read_json
@@ -12,21 +14,21 @@ from .io import atomic_path, read_json
 KEY_COLUMNS = ["object", "model", "f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s"]
 # Where each object comes from (results/collection.csv): empty where the dataset has no such label.
 COLLECTION_COLUMNS = ["category", "category_name", "split", "path"]
-TEXT_COLUMNS = ["gt_flag", "gt_method", "gt_sign", "device", "recon_note", *COLLECTION_COLUMNS]
+TEXT_COLUMNS = ["gt_flag", "gt_method", "gt_sign", "device", "recon_note", "implicit3d_version", *COLLECTION_COLUMNS]
 # The means reported per category (and over the categories' means), as ShapeNet papers report.
 CATEGORY_METRICS = ["f1_near", "f1_volume", "model_bytes", "train_seconds"]
 EXTRA_COLUMNS = [
     *COLLECTION_COLUMNS, "chamfer", "normal_consistency", "recon_note",
     "precision_near", "recall_near", "iou_near", "precision_volume", "recall_volume", "iou_volume",
     "sdf_mae_band", "sdf_mae_near", "sdf_mae_volume",
-    "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_sign", "gt_flag", "device",
+    "step_ms", "steps", "inside_fraction_volume", "gt_method", "gt_sign", "gt_flag", "device", "implicit3d_version",
 ]  # fmt: skip
 
 
 def read_summary(path: str | os.PathLike) -> pd.DataFrame:
     """The summary CSV as written. Only empty cells are missing: objects named `NA`, `None` or
     `nan` keep their names, which pandas' default NA parsing would blank."""
-    text = {c: str for c in ("object", "model", *COLLECTION_COLUMNS)}
+    text = {c: str for c in ("object", "model", "implicit3d_version", *COLLECTION_COLUMNS)}
     return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text)
 
 
@@ -148,22 +150,46 @@ def _natural(col: pd.Series) -> pd.Series:
     return col
 
 
-def headline(table: pd.DataFrame, worst: int = 5) -> str:
-    """Markdown: per-model means and medians side by side, then each model's worst objects by F1 near."""
-    rows = table[table["object"] != "mean"]
-    lines = [
-        "| model | objects | mean f1_near | mean f1_volume | median train s | max train s | model bytes | infer points/s |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for model, part in rows.groupby("model", sort=False):
-        lines.append(
-            f"| {model} | {len(part)} | {part.f1_near.mean():.4f} | {part.f1_volume.mean():.4f} | "
-            f"{part.train_seconds.median():.1f} | {part.train_seconds.max():.1f} | "
-            f"{part.model_bytes.median():,.0f} | {part.infer_points_per_s.median():,.0f} |"
-        )
-    for model, part in rows.groupby("model", sort=False):
-        lines += ["", f"Worst {worst} objects of {model} by f1_near:", "", "| object | f1_near | f1_volume | gt_flag |", "|---|---|---|---|"]
-        for _, r in part.nsmallest(worst, "f1_near").iterrows():
-            flag = "" if pd.isna(r.get("gt_flag")) else r["gt_flag"]
-            lines.append(f"| {r['object']} | {r.f1_near:.4f} | {r.f1_volume:.4f} | {flag} |")
-    return "\n".join(lines)
+def summary_html(frame: pd.DataFrame, title: str = "implicit3d summary") -> str:
+    """The summary table as a standalone HTML page (the report shows HTML, not CSV). With categories,
+    the per-category means and each category's worst objects come first."""
+    sections = []
+    if has_categories(frame):
+        sections.append(("Per category", _html_table(category_means(frame))))
+        rows = frame[frame["object"].astype(str) != "mean"]
+        worst = rows.sort_values("f1_near").groupby(["model", "category"], sort=True).head(3)
+        worst = worst.sort_values(["model", "category", "f1_near"])[["model", "category", "object", "f1_near", "f1_volume", "path"]]
+        sections.append(("Worst 3 objects of each category by f1_near", _html_table(worst)))
+    sections.append(("Every object" if sections else "", _html_table(frame)))
+    style = (
+        "body{font-family:sans-serif;font-size:13px;margin:1em}table{border-collapse:collapse;margin-bottom:1.5em}"
+        "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}"
+        "th{background:#eef;position:sticky;top:0}td:nth-child(-n+2){text-align:left}tr.mean{font-weight:bold;background:#f6f6e8}"
+    )
+    body = "".join((f"<h3>{html.escape(name)}</h3>" if name else "") + table for name, table in sections)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head>"
+        f"<body><h2>{html.escape(title)}</h2>{body}</body></html>\n"
+    )
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    fmt = {"model_bytes": "{:,.0f}", "infer_points_per_s": "{:,.0f}", "train_seconds": "{:.1f}", "steps": "{:.0f}"}
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for c in frame.columns:
+            v = row[c]
+            if pd.isna(v):
+                text = ""
+            elif isinstance(v, (float, np.floating)):
+                text = fmt.get(c, "{:.4f}").format(v)
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                text = fmt.get(c, "{}").format(v)
+            else:
+                text = str(v)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        cls = ' class="mean"' if row.get("object") == "mean" or str(row.get("category", "")).startswith("(") else ""
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -23,10 +23,12 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from . import __version__
 from .evaluation import predict_numpy
 from .io import atomic_path, read_json, read_points
 from .mesh import load_normalized
 from .metrics import FALSE_INSIDE, FALSE_OUTSIDE, sign_error_map
+from .simplify import simplify
 from .viewer_assets import TEMPLATE, THREE_JS
 
 log = logging.getLogger("implicit3d")
@@ -122,29 +124,12 @@ def read_positions(blob: bytes, ref: dict) -> np.ndarray:
     return (np.asarray(ref["lo"]) + q * np.asarray(ref["step"])).astype(np.float32)
 
 
-def simplify(mesh: trimesh.Trimesh, max_faces: int) -> trimesh.Trimesh:
-    """At most `max_faces` faces: quadric decimation (fast-simplification), or vertex clustering
-    where that fails or overshoots. For drawing only; the metrics use the full meshes."""
-    if len(mesh.faces) <= max_faces:
-        return mesh
-    try:
-        small = mesh.simplify_quadric_decimation(face_count=max_faces)
-        if 0 < len(small.faces) <= max_faces:
-            return small
-        log.warning("quadric decimation left %d faces (target %d): vertex clustering instead", len(small.faces), max_faces)
-    except Exception as exc:  # a mesh fast-simplification cannot take
-        log.warning("quadric decimation failed (%s): vertex clustering instead", exc)
-    from .figures import cluster_decimate
-
-    return cluster_decimate(mesh, max_faces)
-
-
 def mesh_payload(blob: Blob, mesh: trimesh.Trimesh, max_faces: int = MAX_FACES) -> dict | None:
     """The mesh as the page reads it (simplified to `max_faces`): quantized vertices and uint16
     (or uint32) faces in `blob`; None when it has no faces."""
     if len(mesh.faces) == 0:
         return None
-    drawn = simplify(mesh, max_faces)
+    drawn = simplify(mesh, max_faces)  # for drawing only; the metrics use the full meshes
     vertices = np.asarray(drawn.vertices)
     return {
         "vertices": add_positions(blob, vertices),
@@ -242,7 +227,7 @@ def collect(
     missing = [(m, o) for m in models for o in objects if o not in recon[m]]
     if missing:
         raise ValueError(f"viewer: every model needs every object; missing (model, object): {missing[:5]}")
-    data = {"objects": objects, "models": models, "up": up, "max_faces": max_faces, "max_points": max_points, "truth": truth, "recon": recon,
+    data = {"version": __version__, "objects": objects, "models": models, "up": up, "max_faces": max_faces, "max_points": max_points, "truth": truth, "recon": recon,
             "categories": {o: (categories or {}).get(o, "") for o in objects} if categories else {}}  # fmt: skip
     return data, blob.getvalue()
 

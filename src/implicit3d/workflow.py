@@ -1,15 +1,14 @@
-"""Helpers the Snakefile uses at planning time: input discovery, config tags, model specs."""
+"""Helpers the Snakefile uses at planning time: the collection, output tags, resources and GPUs."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .config import model_spec
 from .errors import ConfigError
 
 
@@ -32,16 +31,6 @@ def config_tag(*parts: object) -> str:
     return hashlib.sha256(blob).hexdigest()[:10]
 
 
-def model_spec(config: dict, model: str, obj: str | None = None) -> dict:
-    """The architecture config for `model`, with the per-object override merged in."""
-    archs = config["architectures"]
-    if model not in archs:
-        raise ConfigError(f"models: '{model}' is not defined under architectures (have: {', '.join(archs)})")
-    spec = copy.deepcopy(archs[model])
-    override = config.get("overrides", {}).get(obj, {}).get(model, {}) if obj else {}
-    for section in ("params", "training"):
-        spec.setdefault(section, {}).update(override.get(section, {}))
-    return spec
 
 
 def sample_tag(config: dict) -> str:
@@ -54,79 +43,6 @@ def model_tag(config: dict, model: str) -> str:
     return config_tag(model_spec(config, model), sample_tag(config))
 
 
-# Architectures renamed to say what they are: {old name: new name}. An old name in a user's config
-# still works (rename_architectures), with a one-line notice.
-RENAMED_ARCHITECTURES = {"hashgrid_previous": "hashgrid_12l_int8"}
-
-
-def rename_architectures(config: dict) -> None:
-    """Old architecture names in `models`, `architectures` and `overrides` take their new names, in
-    place; an old entry is merged over the new one, as a config file is merged over config.yaml."""
-    models = config.get("models") if isinstance(config.get("models"), list) else []
-    maps = [config.get("architectures"), *(config.get("overrides") or {}).values()]
-    maps = [m for m in maps if isinstance(m, dict)]
-    for old, new in RENAMED_ARCHITECTURES.items():
-        used = [m for m in maps if isinstance(m.get(old), dict)]
-        if not used and old not in models:
-            continue
-        print(f"config: architecture '{old}' is now named '{new}'; the old name still works", file=sys.stderr)
-        if old in models:
-            config["models"] = models = [new if m == old else m for m in models]
-        for place in used:
-            entry = place.setdefault(new, {})
-            for key, value in place.pop(old).items():
-                entry[key] = {**entry[key], **value} if isinstance(value, dict) and isinstance(entry.get(key), dict) else value
-
-
-def validate_config(config: dict, schema_path: str) -> None:
-    """Raise a one-line ConfigError naming the offending key, before Snakemake's own
-    validation (whose error dumps the whole schema). Renamed architectures take their new names."""
-    import jsonschema
-    import yaml
-
-    rename_architectures(config)
-
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
-    if error is not None:
-        key = ".".join(str(p) for p in error.absolute_path) or "<top level>"
-        raise ConfigError(f"config key '{key}': {error.message}")
-    for model in config["models"]:
-        model_spec(config, model)
-    check_model_params(config)
-
-
-# Keyword arguments each architecture's class takes (models.py), so that a typo in `params`
-# fails at planning time instead of in every training job; checked without importing torch.
-# tests/test_config_faults.py keeps this in step with the classes.
-ARCH_PARAMS = {
-    "mlp": ("hidden", "layers", "skip", "softplus_beta"),
-    "siren": ("hidden", "layers", "w0"),
-    "fourier": ("hidden", "layers", "features", "sigma", "seed"),
-    "hashgrid": (
-        "hidden", "layers", "include_xyz",
-        "levels", "features", "log2_table", "base_resolution", "max_resolution", "init_scale",
-    ),
-    "grid": ("resolution", "init"),
-}  # fmt: skip
-
-
-def check_model_params(config: dict) -> None:
-    """Unknown hyperparameter names in `architectures` and `overrides` fail with the key name."""
-    archs = config["architectures"]
-    places = [(f"architectures.{name}.params", spec) for name, spec in archs.items()]
-    for obj, per_model in (config.get("overrides") or {}).items():
-        for model, spec in per_model.items():
-            if model not in archs:
-                raise ConfigError(f"config key 'overrides.{obj}.{model}': '{model}' is not defined under architectures")
-            places.append((f"overrides.{obj}.{model}.params", {"arch": archs[model]["arch"], **spec}))
-    for key, spec in places:
-        allowed = ARCH_PARAMS.get(spec["arch"])
-        unknown = sorted(set(spec.get("params") or {}) - set(allowed or ()))
-        if allowed is not None and unknown:
-            raise ConfigError(
-                f"config key '{key}': unknown parameter '{unknown[0]}' for {spec['arch']} (allowed: {', '.join(allowed)})"
-            )
 
 
 def scale_with_attempt(base: int) -> Callable[..., int]:

@@ -4,7 +4,8 @@ from implicit3d import viewer_assets
 from implicit3d.collection import ID_PATTERN, spread
 from implicit3d.collection.table import collection_line
 from implicit3d.shards import shard_index, shard_size, split_shards
-from implicit3d.workflow import load_collection, model_spec, model_tag, sample_tag, scale_with_attempt, train_gpus
+from implicit3d.config import model_spec
+from implicit3d.workflow import load_collection, model_tag, sample_tag, scale_with_attempt, train_gpus
 
 COLLECTION = load_collection(config)
 ALL_MESHES = COLLECTION.paths()

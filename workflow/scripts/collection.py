@@ -1,8 +1,7 @@
 """Snakemake adapter: the run's objects, with their files and labels, as results/collection.csv."""
 
-from implicit3d.collection.table import write_collection
 from implicit3d.runlog import stage_log
-from implicit3d.workflow import load_collection
+from implicit3d.stages.collection import collection
 
 with stage_log(snakemake.log[0], "collection"):
-    write_collection(load_collection(snakemake.config), snakemake.output[0], expected_digest=snakemake.params.digest)
+    collection(snakemake.config, snakemake.output[0], digest=snakemake.params.digest)

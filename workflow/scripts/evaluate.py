@@ -1,7 +1,7 @@
 """Snakemake adapter: evaluate one trained model on its object's test split."""
 
 from implicit3d.runlog import stage_log
-from implicit3d.stages import evaluate
+from implicit3d.stages.evaluate import evaluate
 
 with stage_log(snakemake.log[0], "evaluate"):
     evaluate(

@@ -1,7 +1,7 @@
 """Snakemake adapter: normalize one mesh."""
 
 from implicit3d.runlog import stage_log
-from implicit3d.stages import normalize
+from implicit3d.stages.normalize import normalize
 
 with stage_log(snakemake.log[0], "normalize"):
     normalize(

@@ -1,10 +1,10 @@
 """Snakemake adapter: marching cubes of one model's zero level set, plus Chamfer and normal consistency."""
 
-from implicit3d.reconstruct import reconstruct_object
 from implicit3d.runlog import stage_log
+from implicit3d.stages.reconstruct import reconstruct
 
 with stage_log(snakemake.log[0], "reconstruct"):
-    reconstruct_object(
+    reconstruct(
         snakemake.input.model,
         snakemake.input.truth,
         snakemake.output.mesh,

@@ -1,7 +1,7 @@
 """Snakemake adapter: run every per-object step of one shard's objects (a nested Snakemake run)."""
 
 from implicit3d.runlog import stage_log
-from implicit3d.shards import run_shard
+from implicit3d.stages.shard import run_shard
 
 with stage_log(snakemake.log[0], "shard"):
     run_shard(

@@ -1,7 +1,7 @@
 """Snakemake adapter: train one model for one object (its training pool is drawn in the job)."""
 
 from implicit3d.runlog import stage_log
-from implicit3d.stages import train
+from implicit3d.stages.train import train
 
 with stage_log(snakemake.log[0], "train"):
     train(

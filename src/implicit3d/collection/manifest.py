@@ -11,7 +11,7 @@ import csv
 import os
 from pathlib import Path, PurePosixPath
 
-from ..errors import ConfigError
+from ..errors import ConfigError, first_line
 from ..formats import MESH_EXTENSIONS
 from . import ids
 from .entries import Collection, Entry
@@ -32,7 +32,7 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
         try:
             table = pq.read_table(path)
         except Exception as exc:
-            raise ConfigError(f"meshes: cannot read manifest '{path}' ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
+            raise ConfigError(f"meshes: cannot read manifest '{path}' ({first_line(exc)})") from None
         columns = table.column_names
         data = {c: ["" if v is None else str(v) for v in table.column(c).to_pylist()] for c in columns}
         return columns, [(f"row {i + 1}", {c: data[c][i] for c in columns}) for i in range(table.num_rows)]

@@ -17,6 +17,8 @@ import sys
 import numpy as np
 import trimesh
 
+from ..errors import first_line
+
 
 def _trimesh(mesh: trimesh.Trimesh, points: np.ndarray, chunk: int = 1000) -> np.ndarray:
     # trimesh returns positive inside. Small chunks: its closest-point candidates for points far
@@ -126,5 +128,5 @@ def backend_unavailable(method: str) -> str | None:
         else:
             __import__(module)
     except Exception as exc:  # ImportError, or OpenGL/EGL failing to load
-        return f"{method} backend unavailable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return f"{method} backend unavailable: {first_line(exc)}"
     return None

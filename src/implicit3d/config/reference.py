@@ -1,61 +1,15 @@
-"""The configuration schema (config/schema.yaml): defaults, the resolved config, and its reference
-page config/README.md, regenerated with `implicit3d config --markdown > config/README.md`."""
+"""The configuration reference: config/README.md (regenerated with `implicit3d config --markdown >
+config/README.md`) and the `implicit3d config` listing of a run's values."""
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from .schema import MISSING, fill_defaults, resolve_ref
 
-SCHEMA = Path("config") / "schema.yaml"
-CONFIG = Path("config") / "config.yaml"
 PLACEHOLDERS = {"architectures": "<name>", "overrides": "<object>", "overrides.<object>": "<model>"}
-MISSING = object()
-
-
-def project_root() -> Path:
-    """The working directory where it holds config/schema.yaml (as Snakemake runs), else this checkout."""
-    return Path.cwd() if (Path.cwd() / SCHEMA).is_file() else Path(__file__).resolve().parents[2]
-
-
-def load_schema(path: str | Path) -> dict:
-    return yaml.safe_load(Path(path).read_text())
-
-
-def _resolve(sub: dict, root: dict) -> dict:
-    """`sub` with its local $ref ("#/definitions/x") merged in; keys beside the $ref win."""
-    if "$ref" not in sub:
-        return sub
-    target = root
-    for part in sub["$ref"].removeprefix("#/").split("/"):
-        target = target[part]
-    return {**_resolve(target, root), **{k: v for k, v in sub.items() if k != "$ref"}}
-
-
-def fill_defaults(config: dict, schema: dict, root: dict | None = None, filled: list | None = None, path: str = "") -> dict:
-    """Set absent keys to their schema `default` (an object's default dict also supplies its missing
-    keys), recursively; `filled` collects the dotted paths set. Entries of free-form maps
-    (`architectures`, `overrides`) are left as written: the code applies their defaults, and
-    their content is hashed into the output tags."""
-    root = schema if root is None else root
-    node = _resolve(schema, root)
-    for key, sub in node.get("properties", {}).items():
-        sub = _resolve(sub, root)
-        default = sub.get("default", MISSING)
-        if key not in config and default is not MISSING:
-            config[key] = copy.deepcopy(default)
-            if filled is not None:
-                filled.append(f"{path}{key}")
-        value = config.get(key)
-        if isinstance(value, dict):
-            if isinstance(default, dict) and "properties" in sub:
-                for k, v in default.items():
-                    value.setdefault(k, copy.deepcopy(v))
-            fill_defaults(value, sub, root, filled, f"{path}{key}.")
-    return config
 
 
 def rows(schema: dict) -> list[dict]:
@@ -64,9 +18,9 @@ def rows(schema: dict) -> list[dict]:
     out: list[dict] = []
 
     def walk(node: dict, path: str, inherited, seen: dict) -> None:
-        node = _resolve(node, schema)
+        node = resolve_ref(node, schema)
         for key, raw in node.get("properties", {}).items():
-            sub, p = _resolve(raw, schema), f"{path}{key}"
+            sub, p = resolve_ref(raw, schema), f"{path}{key}"
             default = sub.get("default", inherited.get(key, MISSING) if isinstance(inherited, dict) else MISSING)
             row = {"path": p, "schema": sub, "default": default, "note": ""}
             out.append(row)
@@ -82,7 +36,7 @@ def rows(schema: dict) -> list[dict]:
         if "properties" in sub:
             walk(sub, f"{p}.", default, seen)
         elif isinstance(sub.get("additionalProperties"), dict):
-            entry = _resolve(sub["additionalProperties"], schema)
+            entry = resolve_ref(sub["additionalProperties"], schema)
             walk_children(entry, f"{p}.{PLACEHOLDERS.get(p, '<key>')}", MISSING, seen)
 
     walk(schema, "", MISSING, {})
@@ -167,68 +121,6 @@ def markdown(schema: dict) -> str:
             lines[-1] += " Default: " + ", ".join(f"`{k}`" for k in head["default"]) + " (see `config/config.yaml`)."
         lines += ["", *header, *(line(r) for r in body), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def load_config_file(path: str | Path) -> dict:
-    """A YAML config file as a dict; a one-line ConfigError naming the file otherwise."""
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: invalid YAML{where} ({getattr(exc, 'problem', None) or exc})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of config keys, got a {type(data).__name__}")
-    return data
-
-
-def parse_set(item: str) -> dict:
-    """`sampling.seed=3` -> {"sampling": {"seed": 3}}; the value is read as YAML."""
-    key, sep, text = item.partition("=")
-    if not sep or not key.strip() or "" in key.split("."):
-        raise ConfigError(f"--set {item}: expected KEY.PATH=VALUE, e.g. sampling.seed=3")
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {item}: invalid YAML value ({getattr(exc, 'problem', None) or exc})") from None
-    for part in reversed(key.strip().split(".")):
-        value = {part: value}
-    return value
-
-
-def merge(base: dict, update: dict) -> dict:
-    """Snakemake's update_config: nested mappings merge, anything else replaces."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
-
-
-def resolve_config(root: Path, configfiles=(), sets=()) -> tuple[dict, list[str]]:
-    """Schema defaults < config/config.yaml < each configfile < each --set, validated after each
-    layer so that an error names the layer that introduced it."""
-    from .workflow import validate_config
-
-    schema_path = root / SCHEMA
-    config = fill_defaults({}, load_schema(schema_path))
-    layers = [(str(CONFIG), lambda: load_config_file(root / CONFIG))]
-    layers += [(str(f), lambda f=f: load_config_file(f)) for f in configfiles]
-    layers += [(f"--set {s}", lambda s=s: parse_set(s)) for s in sets]
-    for name, load in layers:
-        merge(config, load())
-        try:
-            validate_config(config, schema_path)
-        except ConfigError as exc:
-            raise ConfigError(f"{name}: {exc}") from None
-    return fill_defaults(config, load_schema(schema_path)), ["schema defaults", *(name for name, _ in layers)]
 
 
 def flatten(value, path: str = "") -> dict:

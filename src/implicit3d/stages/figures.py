@@ -1,0 +1,81 @@
+"""The figures stage: one object and model's SDF slices, rendering and sphere tracing (PNG)."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from ..figures import plot_render, plot_slices, plot_trace, slice_data
+from ..groundtruth import GroundTruth
+from ..io import read_json
+from ..mesh import load_normalized
+from ..spheretrace import model_field, step_cap
+from ..training import load_model
+
+log = logging.getLogger("implicit3d")
+
+
+def figures(model_in: str, truth_in: str, evaluation_in: str, recon_in: str, metrics_in: str, outputs: dict, title: str, params: dict, threads: int = 1) -> None:
+    """The figures rule's three figures: `outputs` names the slices, render and trace files; `params`
+    holds the rule's settings (slice_resolution, domain, sampling, render_faces, up, training)."""
+    slices(model_in, truth_in, outputs["slices"], title, params["slice_resolution"], params["domain"], evaluation_in, params["sampling"])
+    render(recon_in, truth_in, outputs["render"], title, metrics_in, params["render_faces"], params["up"])
+    trace(model_in, recon_in, truth_in, outputs["trace"], title, cap=step_cap(params["training"]), bound=params["domain"],
+          up=params["up"], max_faces=params["render_faces"], threads=threads)  # fmt: skip
+
+
+def slices(
+    model_in: str,
+    truth_in: str,
+    out: str,
+    title: str = "",
+    resolution: int = 200,
+    domain: str = "sphere",
+    eval_in: str | None = None,
+    sampling: dict | None = None,
+) -> None:
+    """The slices figure; the ground truth is the one `sampling` (the config section) defines."""
+    model, _ = load_model(model_in)
+    data = slice_data(model, GroundTruth.from_config(load_normalized(truth_in), sampling or {}), resolution)
+    if eval_in:
+        rec = read_json(eval_in)
+        title += f"   F1 near {rec.get('f1_near', float('nan')):.4f}, volume {rec.get('f1_volume', float('nan')):.4f}"
+    plot_slices(data, out, title, domain)
+    log.info("wrote %s: SDF slices at %d^2 points per plane", out, resolution)
+
+
+def render(recon_in: str, truth_in: str, out: str, title: str = "", metrics_in: str | None = None, max_faces: int = 30000, up: str = "y") -> None:
+    """The reconstruction rendered beside the ground-truth mesh, with its surface metrics."""
+    recon = load_normalized(recon_in)
+    label = f"reconstruction ({len(recon.faces):,} faces)"
+    if metrics_in:
+        rec = read_json(metrics_in)
+        label += f"\nchamfer {rec['chamfer']:.4f}, normal consistency {rec['normal_consistency']:.3f}"
+    plot_render(recon if len(recon.faces) else None, load_normalized(truth_in), out, title, label, max_faces, up)
+    log.info("wrote %s: rendering of %d reconstructed faces (at most %d drawn)", out, len(recon.faces), max_faces)
+
+
+def trace(
+    model_in: str,
+    recon_in: str,
+    truth_in: str,
+    out: str,
+    title: str = "",
+    cap: float | None = 0.1,
+    bound: str = "sphere",
+    up: str = "y",
+    max_faces: int = 30000,
+    resolution: int = 256,
+    max_steps: int = 128,
+    threads: int = 1,
+) -> dict:
+    """The sphere-tracing figure of a saved model; `cap` bounds each step (the loss clamp, see
+    `spheretrace.step_cap`), `bound` is the sampled volume (sphere or cube)."""
+    torch.set_num_threads(max(1, int(threads)))
+    model, _ = load_model(model_in)
+    recon = load_normalized(recon_in)
+    kwargs = {"resolution": resolution, "cap": cap, "bound": bound, "max_steps": max_steps}
+    info = plot_trace(model_field(model), recon if len(recon.faces) else None, load_normalized(truth_in), out, title, up, max_faces, **kwargs)
+    log.info("wrote %s: sphere tracing %s", out, ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()))
+    return info
