@@ -36,13 +36,15 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
 fi
 
 # One test cluster per machine at a time (fixed ports and config path); wait for another run.
-exec 9>/tmp/implicit3d-ci-slurm.lock
-flock -w 900 9 || die "another ci_slurm.sh run holds /tmp/implicit3d-ci-slurm.lock"
+# The lock lies in the temporary folder every run on this machine shares.
+LOCK="$(dirname "$(mktemp -u)")/implicit3d-ci-slurm.lock"
+exec 9>"$LOCK"
+flock -w 900 9 || die "another ci_slurm.sh run holds $LOCK"
 if [ -e "$CONF" ] && ! grep -qF "$MARKER" "$CONF"; then
   die "$CONF exists and was not written by this script: refusing to touch a real Slurm installation"
 fi
 
-WORK=$(mktemp -d /tmp/implicit3d-slurm.XXXXXX)
+WORK=$(mktemp -d -t implicit3d-slurm.XXXXXX)
 chmod 755 "$WORK"
 MUNGED_PID="" CTLD_PID="" SLURMD_PID="" SM_PID=""
 

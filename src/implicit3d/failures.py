@@ -116,8 +116,8 @@ def chain_failure(chain: Chain, since: float | None = None, required: set[str] |
     missing = [p for step in pending for p in step.outputs if not os.path.exists(p)]
     if required is not None and not any(p in required for p in missing):
         return None
-    previous = next((e for e in (_recorded_error(step) for step in pending) if e), None)
-    return _row(chain, pending[0], NOT_RUN + (f"; earlier error: {previous}" if previous else ""))
+    earlier = next((e for e in (_recorded_error(step) for step in pending) if e), None)
+    return _row(chain, pending[0], NOT_RUN + (f"; earlier error: {earlier}" if earlier else ""))
 
 
 def collect_failures(chains: Iterable[Chain], since: float | None = None, required: Iterable[str] | None = None) -> list[dict]:
