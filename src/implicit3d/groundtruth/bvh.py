@@ -4,10 +4,14 @@ compiled loops (numba), in float64.
 Each query starts from the closest face of the query before it. Queries come in Morton order
 (`GroundTruth.sdf`), so that face is nearby, and its distance already prunes most of the tree.
 A tree's box is skipped only when it is farther than the best distance so far by more than a
-rounding margin, so every face within that distance is tested. The answer is the smallest
-squared distance, and among ties the lowest face index: the same whatever came before a point,
-so a split into threads or another batch of points (the training pool drawn alone and the
-same rows among all splits) gives it bit for bit.
+rounding margin, so every face within that margin of the closest is tested. The answer is the
+smallest squared distance; among equal ones the lexicographically smallest closest point, then
+the lowest face index: the same whatever came before a point, so a split into threads or another
+batch of points (the training pool drawn alone and the same rows among all splits) gives it bit
+for bit, and the point does not depend on the order of the faces. The search also says whether
+another face lies within the margin (`tied`): which of those it returns is an accident of
+indexing and rounding, so what depends on the face (the `filled` sign's face-side rule) must not
+use it there.
 
 Against libigl's AABB tree (the previous search), the distances agree to 2.2e-16 on 1.5M
 points of each of 12 reference meshes (`benchmarks/pool_speed.py` compares the whole pools).
@@ -42,15 +46,17 @@ class TriangleTree:
         self.box, self.child, self.first, self.count, order = _build(corners.min(axis=1), corners.max(axis=1), LEAF_SIZE)
         self.leaf_face = np.ascontiguousarray(np.asarray(piece_parent, dtype=np.int64)[order])
 
-    def closest(self, points: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Closest face (-1 where nothing lies within `limit`, per point), point and distance of (N, 3) points."""
+    def closest(self, points: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Closest face (-1 where nothing lies within `limit`, per point), point, distance, and
+        whether another face ties with it (within the rounding margin), of (N, 3) points."""
         points = np.ascontiguousarray(points, dtype=np.float64)
         face = np.empty(len(points), dtype=np.int64)
         point = np.empty((len(points), 3))
         distance = np.empty(len(points))
+        tied = np.empty(len(points), dtype=np.bool_)
         limit2 = np.ascontiguousarray(np.broadcast_to(np.square(np.asarray(limit, dtype=np.float64)), (len(points),)))
-        _closest(points, limit2, self.vertices, self.faces, self.flat, self.box, self.child, self.first, self.count, self.leaf_face, face, point, distance)
-        return face, point, distance
+        _closest(points, limit2, self.vertices, self.faces, self.flat, self.box, self.child, self.first, self.count, self.leaf_face, face, point, distance, tied)
+        return face, point, distance, tied
 
 
 @njit(cache=True, nogil=True)
@@ -182,14 +188,32 @@ def _on_triangle(x, y, z, vertices, faces, flat, f):
     return ax + abx * v + acx * w, ay + aby * v + acy * w, az + abz * v + acz * w
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _before(d2, x, y, z, f, best, bx, by, bz, best_face):
+    """Whether a candidate (squared distance, closest point, face) comes before the best so far:
+    nearer, or as near with a lexicographically smaller point, or the same point and a lower face."""
+    if d2 != best:
+        return d2 < best
+    if best_face < 0:
+        return True
+    if x != bx:
+        return x < bx
+    if y != by:
+        return y < by
+    if z != bz:
+        return z < bz
+    return f < best_face
+
+
 @njit(cache=True, nogil=True)
-def _closest(points, limit2, vertices, faces, flat, box, child, first, count, leaf_face, out_face, out_point, out_distance):
+def _closest(points, limit2, vertices, faces, flat, box, child, first, count, leaf_face, out_face, out_point, out_distance, out_tied):
     stack = np.empty(128, np.int64)
     stack_distance2 = np.empty(128)  # each node's box distance, pushed with it
     previous = -1
     for i in range(points.shape[0]):
         x, y, z = points[i, 0], points[i, 1], points[i, 2]
         best, best_face, best_x, best_y, best_z = limit2[i], -1, np.nan, np.nan, np.nan
+        second = np.inf  # the nearest other face
         if previous >= 0:  # a first bound from the last point's face
             qx, qy, qz = _on_triangle(x, y, z, vertices, faces, flat, previous)
             d2 = (qx - x) ** 2 + (qy - y) ** 2 + (qz - z) ** 2
@@ -210,8 +234,12 @@ def _closest(points, limit2, vertices, faces, flat, box, child, first, count, le
                         continue
                     qx, qy, qz = _on_triangle(x, y, z, vertices, faces, flat, f)
                     d2 = (qx - x) ** 2 + (qy - y) ** 2 + (qz - z) ** 2
-                    if d2 < best or (d2 == best and (best_face < 0 or f < best_face)):
+                    if _before(d2, qx, qy, qz, f, best, best_x, best_y, best_z, best_face):
+                        if best_face >= 0:
+                            second = min(second, best)
                         best, best_face, best_x, best_y, best_z = d2, f, qx, qy, qz
+                    else:
+                        second = min(second, d2)
                 continue
             keep = best * (1.0 + PRUNE_RELATIVE) + PRUNE_ABSOLUTE
             d_left, d_right = _box_distance2(x, y, z, box, left), _box_distance2(x, y, z, box, left + 1)
@@ -225,5 +253,7 @@ def _closest(points, limit2, vertices, faces, flat, box, child, first, count, le
         out_face[i] = best_face
         out_point[i, 0], out_point[i, 1], out_point[i, 2] = best_x, best_y, best_z  # nan when none was found
         out_distance[i] = np.sqrt(best) if best_face >= 0 else np.inf
+        # Every face within the margin of the final best was tested (boxes are pruned only beyond it).
+        out_tied[i] = best_face >= 0 and second <= best * (1.0 + PRUNE_RELATIVE) + PRUNE_ABSOLUTE
         if best_face >= 0:
             previous = best_face

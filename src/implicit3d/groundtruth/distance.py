@@ -22,11 +22,13 @@ BOUND_CELLS = 32
 
 @dataclass
 class Closest:
-    """Per point: exact distance, index of the closest face, closest point (inf / -1 / nan beyond a bound)."""
+    """Per point: exact distance, index of the closest face, closest point (inf / -1 / nan beyond a
+    bound), and whether another face is as close up to rounding (`bvh`: then the face is arbitrary)."""
 
     distance: np.ndarray
     face: np.ndarray
     point: np.ndarray
+    tied: np.ndarray
 
     def direction(self, points: np.ndarray) -> np.ndarray:
         """Unit vectors from the closest surface point to the points (zero on the surface)."""
@@ -61,15 +63,15 @@ class Surface:
         the surface come back as not found (inf distance, face -1)."""
         points = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(-1, 3))
         if self.empty or len(points) == 0:
-            return Closest(np.full(len(points), np.inf), np.full(len(points), -1, dtype=np.int64), np.full(points.shape, np.nan))
+            return Closest(np.full(len(points), np.inf), np.full(len(points), -1, dtype=np.int64), np.full(points.shape, np.nan), np.zeros(len(points), dtype=bool))
         limit = np.broadcast_to(np.inf if bound is None else np.asarray(bound, dtype=np.float64), (len(points),))
         # The compiled search releases the GIL.
         found = map_rows(lambda rows: self._tree.closest(points[rows], limit[rows]), len(points), THREAD_BATCH)
-        face, closest, distance = (np.concatenate(column) for column in zip(*found, strict=True))
+        face, closest, distance, tied = (np.concatenate(column) for column in zip(*found, strict=True))
         if bound is not None:
             beyond = distance > limit
-            distance[beyond], face[beyond], closest[beyond] = np.inf, -1, np.nan
-        return Closest(distance, face, closest)
+            distance[beyond], face[beyond], closest[beyond], tied[beyond] = np.inf, -1, np.nan, False
+        return Closest(distance, face, closest, tied)
 
     def distance(self, points: np.ndarray, bound: np.ndarray | float | None = None) -> np.ndarray:
         return self.closest(points, bound).distance

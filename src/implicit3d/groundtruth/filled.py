@@ -8,7 +8,8 @@ outside (between the spokes of a wheel) stays outside.
 Each point is linked to a region of the grid by a path that provably crosses no surface:
 1. a point within the clearance of a clear node lies in that node's free ball;
 2. a point whose closest surface point lies inside a face, near the face's centroid,
-   takes the label of that side of the face (below);
+   takes the label of that side of the face (below), unless another face is as close (a
+   tie: overlapping or duplicated faces; which one a search returns is arbitrary);
 3. otherwise rays are cast from the point: first straight away from its closest surface
    point, then in 16 fixed directions. Along each ray, up to its first hit, the first
    sample linked by rule 1 links the point;
@@ -83,7 +84,7 @@ class FilledSign:
         points = np.asarray(points, dtype=np.float64)
 
         def run(rows: slice) -> np.ndarray:
-            part = Closest(closest.distance[rows], closest.face[rows], closest.point[rows])
+            part = Closest(closest.distance[rows], closest.face[rows], closest.point[rows], closest.tied[rows])
             return self._link(points[rows], part, inherit, None if facing is None else facing[rows])
 
         return np.concatenate(map_rows(run, len(points), THREAD_BATCH))
@@ -92,7 +93,7 @@ class FilledSign:
         region = self.grid.link(points)
         todo = np.flatnonzero(region == UNLINKED)
         if inherit and len(todo):
-            label = self._face_side_label(points[todo], closest.face[todo], closest.point[todo])
+            label = self._face_side_label(points[todo], np.where(closest.tied[todo], -1, closest.face[todo]), closest.point[todo])
             region[todo] = label
             todo = todo[label == UNLINKED]
         if len(todo):
@@ -180,7 +181,7 @@ class FilledSign:
         for column, side in ((0, 1.0), (1, -1.0)):
             facing = side * self.normal[index]
             probes = self.center[index] + PROBE_OFFSET * facing
-            closest = Closest(np.full(len(index), PROBE_OFFSET), index, self.center[index])
+            closest = Closest(np.full(len(index), PROBE_OFFSET), index, self.center[index], np.zeros(len(index), dtype=bool))
             labels[index, column] = self.link(probes, closest, inherit=False, facing=facing)
             depth[index, column] = PROBE_OFFSET + self.rays.first_hit(probes, facing)
         return labels, depth
