@@ -1,25 +1,22 @@
-"""The training pool's ground truth: this checkout against a baseline revision, side by side.
+"""The ground truth's speed on each object's two draws, this checkout against a baseline revision,
+side by side in one run; and how far the two disagree on the same points.
 
-Every train job draws its training pool (1.5M points by default) and computes their exact signed
-distances before it trains. This times that draw, `sampling.training_pool`, on each object with
-this checkout's code and with `--baseline`'s (a git revision, exported and run in its own
-subprocess with its own src/ on PYTHONPATH), alternating which goes first. Each run is a fresh
-process, as a job is, and reports its wall and CPU seconds (CPU: all threads; two jobs share the
-two cores of a `--cores 2` run, so CPU seconds are what the other job loses). Each uses the threads
-a train job gives it: `--threads` (default 1, a train job's) where the tree has a thread budget
-(`implicit3d.groundtruth.set_threads`); a tree without one, such as the baseline, searches in
-libigl's threads and its own two, whatever the job declared.
+Every object pays for its ground truth twice: its sample job draws the 100,000 test points, and
+its train job draws the 1.52M-point training pool (`sampling.training_pool`), each in its own
+process, each building the mesh's ground truth first. This times both draws with this checkout's
+code and with `--baseline`'s (a git revision, exported and run in its own subprocess with its own
+src/ on PYTHONPATH), alternating which tree goes first. Each draw runs in a fresh process with
+`--threads` threads for the ground truth and is timed from the mesh to the SDF, the ground truth's
+preparation included (not the process start or the imports). Its points per second are the draw's
+points over its wall seconds; an object's are both draws' points over both draws' seconds.
 
-Then it compares the two pools' signed distances point by point: the largest difference and how
-many signs differ. The points and the sign's rules are the same code; where a point is equally close
-to several faces, though, the sign can depend on which one the search returns (libigl: the first its
-traversal met; this search: the lowest index). For the points whose signs differ it counts how often
-each side agrees with `groundtruth_benchmark.py`'s 64-ray visibility test (inside when every ray
-hits the mesh), which neither side uses.
+Then this checkout computes the SDF on the very points the baseline drew (its surface to draw near
+may differ where a face side is labelled differently) and counts the signs that differ and the
+largest |SDF| difference, for each draw.
 
-    python benchmarks/pool_speed.py                          # the size sweep's 12 objects
-    python benchmarks/pool_speed.py --objects 0,16 --baseline efaea2a
-    python benchmarks/pool_speed.py --threads 2               # this checkout in two threads
+    python benchmarks/pool_speed.py                                  # all 50 reference objects, 2 threads
+    python benchmarks/pool_speed.py --objects 0,16 --threads 1
+    python benchmarks/pool_speed.py --baseline d38ce0b --page        # and write docs/results/pool_speed.md
 """
 
 from __future__ import annotations
@@ -37,107 +34,136 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from groundtruth_benchmark import visibility_inside  # noqa: E402
 from named_meshes import REPO, named_meshes  # noqa: E402
+from results_page import write_page  # noqa: E402
 from scale import export  # noqa: E402
-from size_sweep import SUBSET  # noqa: E402
 
-from implicit3d.mesh import load_normalized  # noqa: E402
-from implicit3d.sampling import POOL_SPLITS, SamplingSpec, draw_splits, ground_truth  # noqa: E402
-from implicit3d.stages import normalize, sample  # noqa: E402
+from implicit3d.stages import normalize  # noqa: E402
 
-VISIBILITY_RAYS = 64
+BASELINE = "d38ce0b"  # main before the compiled sign, the float64 rays and the tie sets
+ALL = ",".join(str(i) for i in range(50))
 
-BASELINE = "efaea2a"  # main with libigl's AABB tree as the closest-face search
-
-# Runs in a tree's own process: draws the pool, saves its SDF, prints the seconds as one JSON line.
+# Runs in a tree's own process: one draw as its job does it, timed from the mesh to the SDF.
+# Writes the points and their SDF, prints the seconds as one JSON line.
 DRAW = """
 import json, resource, sys, time
 import numpy as np
-from implicit3d.io import read_points_metadata
+from implicit3d.groundtruth import set_threads
 from implicit3d.mesh import load_normalized
-from implicit3d.sampling import training_pool
-points, mesh, out, threads = sys.argv[1:5]
-try:
-    from implicit3d.groundtruth import set_threads
-    set_threads(int(threads))
-except ImportError:  # a tree without a thread budget
-    pass
+from implicit3d.sampling import POOL_SPLITS, STORED_SPLITS, SamplingSpec, sample_splits
+draw, mesh, sampling, out, threads = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+set_threads(threads)
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-meta, normalized = read_points_metadata(points), load_normalized(mesh)
+normalized = load_normalized(mesh)
+spec = SamplingSpec.from_config(sampling)
 wall, start = time.perf_counter(), cpu()
-frame, _ = training_pool(normalized, meta, source=mesh)
+frame, _ = sample_splits(normalized, spec, STORED_SPLITS if draw == "test" else POOL_SPLITS)
 print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - start, "points": len(frame)}))
-np.save(out, frame["sdf"].to_numpy())
+np.save(out, frame[["x", "y", "z", "sdf"]].to_numpy(np.float64))
+"""
+
+# Runs in this checkout's process: the SDF of given points (the baseline's draw).
+AGAIN = """
+import sys
+import numpy as np
+from implicit3d.groundtruth import GroundTruth, set_threads
+from implicit3d.mesh import load_normalized
+mesh, points, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+set_threads(threads)
+np.save(out, GroundTruth(load_normalized(mesh)).sdf(np.load(points)[:, :3]).astype(np.float32))
+"""
+
+# Compiles and caches a tree's kernels outside the timed runs.
+WARM = """
+import numpy as np, trimesh
+from implicit3d.groundtruth import GroundTruth
+mesh = trimesh.creation.annulus(0.3, 0.6, 0.4)
+GroundTruth(mesh).sdf(np.random.default_rng(0).uniform(-1, 1, (50000, 3)))
 """
 
 
-def draw(tree: Path, points: Path, mesh: Path, out: Path, threads: int) -> dict:
+def run(tree: Path, code: str, *args: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-    done = subprocess.run([sys.executable, "-c", DRAW, str(points), str(mesh), str(out), str(threads)], cwd=tree, env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=tree, env=env, capture_output=True, text=True)
     if done.returncode:
-        sys.exit(f"{tree}: drawing the pool of {mesh} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        sys.exit(f"{tree}: {' '.join(args[:2])} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meshes", type=Path, default=REPO / ".." / "shared" / "data" / "test_task_meshes")
-    parser.add_argument("--objects", default=SUBSET, help="comma-separated mesh stems")
+    parser.add_argument("--objects", default=ALL, help="comma-separated mesh stems (default: all 50)")
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
-    parser.add_argument("--threads", type=int, default=1, help="the ground truth's threads, where a tree lets them be set")
+    parser.add_argument("--threads", type=int, default=2, help="the ground truth's threads, in both trees")
+    parser.add_argument("--page", action="store_true", help="write the tables to docs/results/pool_speed.md")
     args = parser.parse_args(argv)
-    sampling = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["sampling"]
+    sampling = json.dumps(yaml.safe_load((REPO / "config" / "config.yaml").read_text())["sampling"])
+    base_label, this_label = f"baseline {args.baseline}", "this checkout"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        base_label = f"baseline {args.baseline}"
-        trees = {base_label: export(args.baseline, root / "baseline"), "this checkout": export("WORKTREE", root / "this")}
-        for tree in trees.values():  # compile and cache the kernels outside the timed runs
-            subprocess.run([sys.executable, "-c", "import implicit3d.groundtruth.distance"], cwd=tree, env={**os.environ, "PYTHONPATH": str(tree / "src")}, check=True)
+        trees = {base_label: export(args.baseline, root / "baseline"), this_label: export("WORKTREE", root / "this")}
+        for tree in trees.values():
+            run(tree, WARM)
         for i, (name, source) in enumerate(named_meshes(args.meshes, args.objects.split(",")).items()):
-            mesh, points = root / f"{name}.ply", root / f"{name}.parquet"
+            mesh = root / f"{name}.ply"
             info = normalize(str(source), str(mesh), str(root / f"{name}.json"))
-            sample(str(mesh), str(points), sampling)
-            labels = list(trees) if i % 2 == 0 else list(trees)[::-1]  # alternate, so drift favours neither
-            runs = {label: draw(trees[label], points, mesh, root / f"{name}_{j}.npy", args.threads) | {"file": root / f"{name}_{j}.npy"} for j, label in enumerate(labels)}
-            base, this = (np.load(runs[label]["file"]) for label in trees)
-            if len(base) != len(this):
-                sys.exit(f"{name}: the pools differ in length ({len(base)} against {len(this)}): not the same points")
-            row = {"object": name, "faces": info["faces"], "points": runs["this checkout"]["points"]}
-            for label in trees:
-                row[f"{label} wall s"] = runs[label]["wall"]
-                row[f"{label} CPU s"] = runs[label]["cpu"]
-            differ = np.sign(base) != np.sign(this)
-            row["max |sdf diff|"] = float(np.max(np.abs(base.astype(np.float64) - this)))
-            row["signs differ"] = int(differ.sum())
-            inside = visibility_at_rows(mesh, sampling, differ)
-            row[f"visibility agrees: {base_label}"] = int(np.sum((base[differ] < 0) == inside))
-            row["visibility agrees: this checkout"] = int(np.sum((this[differ] < 0) == inside))
+            row = {"object": name, "faces": info["faces"]}
+            order = list(trees) if i % 2 == 0 else list(trees)[::-1]  # alternate, so drift favours neither
+            for draw in ("test", "pool"):
+                for label in order:
+                    out = root / f"{name}_{draw}_{label.split()[0]}.npy"
+                    timing = json.loads(run(trees[label], DRAW, draw, str(mesh), sampling, str(out), str(args.threads)).strip().splitlines()[-1])
+                    row[f"{draw} points"] = timing["points"]
+                    row[f"{label} {draw} s"] = timing["wall"]
+                    row[f"{label} {draw} CPU s"] = timing["cpu"]
+                drawn = root / f"{name}_{draw}_baseline.npy"
+                again = root / f"{name}_{draw}_again.npy"
+                run(trees[this_label], AGAIN, str(mesh), str(drawn), str(again), str(args.threads))
+                base_sdf, this_sdf = np.load(drawn)[:, 3].astype(np.float32), np.load(again)
+                row[f"{draw} signs differ"] = int(np.sum((base_sdf < 0) != (this_sdf < 0)))
+                row[f"{draw} max |sdf diff|"] = float(np.max(np.abs(base_sdf.astype(np.float64) - this_sdf)))
             rows.append(row)
-            print(f"{name:>4}: " + ", ".join(f"{label} {runs[label]['wall']:.2f} s" for label in trees), file=sys.stderr, flush=True)
+            print(f"{name:>4}: " + ", ".join(f"{label} {rate(row, label):,.0f} points/s" for label in trees), file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
-    total = {"object": "median / total", **{c: table[c].median() for c in table.columns if c.endswith(" s")},
-             **{c: table[c].sum() for c in table.columns if c == "signs differ" or c.startswith("visibility")}}  # fmt: skip
-    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
-    print(table.round(3).to_markdown(index=False))
-    for kind in ("wall", "CPU"):
-        ratio = (table[f"this checkout {kind} s"] / table[f"{base_label} {kind} s"]).iloc[:-1]
-        print(f"\n{kind} seconds, this checkout / baseline: median per object {ratio.median():.2f}x, total {table[f'this checkout {kind} s'].iloc[:-1].sum() / table[f'{base_label} {kind} s'].iloc[:-1].sum():.2f}x")
+    speed = pd.DataFrame({"object": table["object"], "faces": table["faces"]})
+    for label in trees:
+        for draw in ("test", "pool"):
+            speed[f"{label} {draw} points/s"] = table[f"{draw} points"] / table[f"{label} {draw} s"]
+        speed[f"{label} points/s"] = [rate(row, label) for row in rows]
+    speed["speed-up"] = speed[f"{this_label} points/s"] / speed[f"{base_label} points/s"]
+    agreement = table[["object", "test points", "test signs differ", "test max |sdf diff|", "pool points", "pool signs differ", "pool max |sdf diff|"]]
+    summary = pd.DataFrame([{
+        "": label,
+        "median points/s (test + pool)": speed[f"{label} points/s"].median(),
+        "median test points/s": speed[f"{label} test points/s"].median(),
+        "median pool points/s": speed[f"{label} pool points/s"].median(),
+        "total wall s": table[[f"{label} test s", f"{label} pool s"]].to_numpy().sum(),
+        "total CPU s": table[[f"{label} test CPU s", f"{label} pool CPU s"]].to_numpy().sum(),
+    } for label in trees])  # fmt: skip
+    differ = {draw: (int(table[f"{draw} signs differ"].sum()), int(table[f"{draw} points"].sum()), float(table[f"{draw} max |sdf diff|"].max())) for draw in ("test", "pool")}
+    notes = (
+        f"{args.threads} threads for the ground truth in both trees; each draw in a fresh process, timed from the mesh to the SDF "
+        f"(preparation included). Median speed-up per object: {speed['speed-up'].median():.2f}x. Signs that differ on the baseline's "
+        + "; ".join(f"{draw} points: {n:,} of {total:,} (max |sdf diff| {m:.3g})" for draw, (n, total, m) in differ.items())
+        + ". The machine may be shared: compare the two trees' figures, measured side by side."
+    )
+    print(summary.to_markdown(index=False, floatfmt=",.2f"))
+    print()
+    print(speed.round(2).to_markdown(index=False, floatfmt=",.0f"))
+    print()
+    print(agreement.to_markdown(index=False))
+    print("\n" + notes)
+    if args.page:
+        path = write_page("pool_speed", "Ground truth: points per second on the test and pool draws", [("Summary", summary.round(2)), ("Per object", speed.round(2)), ("Agreement on the baseline's points", agreement)], f"{args.threads} ground-truth threads", notes)
+        print(f"wrote {path}")
 
 
-def visibility_at_rows(mesh: Path, sampling: dict, rows: np.ndarray) -> np.ndarray:
-    """The visibility test at the pool's `rows` (drawn again: the same points, in the same order)."""
-    if not rows.any():
-        return np.zeros(0, dtype=bool)
-    normalized = load_normalized(mesh)
-    spec = SamplingSpec.from_config(sampling)
-    points = draw_splits(ground_truth(normalized, spec).surface, spec, POOL_SPLITS)[["x", "y", "z"]].to_numpy(np.float64)
-    if len(points) != len(rows):
-        sys.exit(f"{mesh}: the pool dropped points, so its rows cannot be matched to the points drawn again")
-    return visibility_inside(normalized, np.ascontiguousarray(points[rows]), VISIBILITY_RAYS)
+def rate(row: dict, label: str) -> float:
+    return (row["test points"] + row["pool points"]) / (row[f"{label} test s"] + row[f"{label} pool s"])
 
 
 if __name__ == "__main__":
