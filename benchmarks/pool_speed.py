@@ -8,7 +8,8 @@ code and with `--baseline`'s (a git revision, exported and run in its own subpro
 src/ on PYTHONPATH), alternating which tree goes first. Each draw runs in a fresh process with
 `--threads` threads for the ground truth and is timed from the mesh to the SDF, the ground truth's
 preparation included (not the process start or the imports). Its points per second are the draw's
-points over its wall seconds; an object's are both draws' points over both draws' seconds.
+points over its wall seconds; an object's are both draws' points over both draws' seconds. The
+labelling rate leaves the preparation out: the points over the seconds of `GroundTruth.sdf` alone.
 
 Then this checkout computes the SDF on the very points the baseline drew (its surface to draw near
 may differ where a face side is labelled differently) and counts the signs that differ and the
@@ -50,7 +51,7 @@ import json, resource, sys, time
 import numpy as np
 from implicit3d.groundtruth import set_threads
 from implicit3d.mesh import load_normalized
-from implicit3d.sampling import POOL_SPLITS, STORED_SPLITS, SamplingSpec, sample_splits
+from implicit3d.sampling import POOL_SPLITS, STORED_SPLITS, SamplingSpec, ground_truth, sample_splits
 draw, mesh, sampling, out, threads = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 set_threads(threads)
 def cpu():
@@ -59,8 +60,9 @@ def cpu():
 normalized = load_normalized(mesh)
 spec = SamplingSpec.from_config(sampling)
 wall, start = time.perf_counter(), cpu()
-frame, _ = sample_splits(normalized, spec, STORED_SPLITS if draw == "test" else POOL_SPLITS)
-print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - start, "points": len(frame)}))
+truth = ground_truth(normalized, spec)
+frame, _ = sample_splits(normalized, spec, STORED_SPLITS if draw == "test" else POOL_SPLITS, truth)
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - start, "points": len(frame), **truth.seconds}))
 np.save(out, frame[["x", "y", "z", "sdf"]].to_numpy(np.float64))
 """
 
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
                     row[f"{draw} points"] = timing["points"]
                     row[f"{label} {draw} s"] = timing["wall"]
                     row[f"{label} {draw} CPU s"] = timing["cpu"]
+                    row[f"{label} {draw} sdf s"] = timing["sdf"]  # the labelling alone, after the preparation
                 drawn = root / f"{name}_{draw}_baseline.npy"
                 again = root / f"{name}_{draw}_again.npy"
                 run(trees[this_label], AGAIN, str(mesh), str(drawn), str(again), str(args.threads))
@@ -134,31 +137,39 @@ def main(argv: list[str] | None = None) -> None:
         for draw in ("test", "pool"):
             speed[f"{label} {draw} points/s"] = table[f"{draw} points"] / table[f"{label} {draw} s"]
         speed[f"{label} points/s"] = [rate(row, label) for row in rows]
-    speed["speed-up"] = speed[f"{this_label} points/s"] / speed[f"{base_label} points/s"]
+        speed[f"{label} labelling points/s"] = (table["test points"] + table["pool points"]) / (table[f"{label} test sdf s"] + table[f"{label} pool sdf s"])
+    speed["speed-up"] = (speed[f"{this_label} points/s"] / speed[f"{base_label} points/s"]).round(2)
+    speed["CPU s ratio"] = ((table[f"{this_label} test CPU s"] + table[f"{this_label} pool CPU s"]) / (table[f"{base_label} test CPU s"] + table[f"{base_label} pool CPU s"])).round(2)
     agreement = table[["object", "test points", "test signs differ", "test max |sdf diff|", "pool points", "pool signs differ", "pool max |sdf diff|"]]
     summary = pd.DataFrame([{
         "": label,
         "median points/s (test + pool)": speed[f"{label} points/s"].median(),
+        "median labelling points/s (preparation left out)": speed[f"{label} labelling points/s"].median(),
         "median test points/s": speed[f"{label} test points/s"].median(),
         "median pool points/s": speed[f"{label} pool points/s"].median(),
         "total wall s": table[[f"{label} test s", f"{label} pool s"]].to_numpy().sum(),
         "total CPU s": table[[f"{label} test CPU s", f"{label} pool CPU s"]].to_numpy().sum(),
+        # What 2 threads would label per second, busy all the time: the CPU time spread over the threads.
+        "median points per CPU s x threads": ((table["test points"] + table["pool points"]) / (table[f"{label} test CPU s"] + table[f"{label} pool CPU s"]) * args.threads).median(),
     } for label in trees])  # fmt: skip
     differ = {draw: (int(table[f"{draw} signs differ"].sum()), int(table[f"{draw} points"].sum()), float(table[f"{draw} max |sdf diff|"].max())) for draw in ("test", "pool")}
     notes = (
         f"{args.threads} threads for the ground truth in both trees; each draw in a fresh process, timed from the mesh to the SDF "
-        f"(preparation included). Median speed-up per object: {speed['speed-up'].median():.2f}x. Signs that differ on the baseline's "
+        f"(preparation included). Median speed-up per object: {speed['speed-up'].median():.2f}x (wall), CPU seconds {speed['CPU s ratio'].median():.2f}x. Signs that differ on the baseline's "
         + "; ".join(f"{draw} points: {n:,} of {total:,} (max |sdf diff| {m:.3g})" for draw, (n, total, m) in differ.items())
         + ". The machine may be shared: compare the two trees' figures, measured side by side."
     )
-    print(summary.to_markdown(index=False, floatfmt=",.2f"))
+    print(summary.round(0).to_markdown(index=False))
     print()
-    print(speed.round(2).to_markdown(index=False, floatfmt=",.0f"))
+    for column in speed.columns:
+        if column.endswith("points/s"):
+            speed[column] = speed[column].round(0).astype(int)
+    print(speed.to_markdown(index=False))
     print()
     print(agreement.to_markdown(index=False))
     print("\n" + notes)
     if args.page:
-        path = write_page("pool_speed", "Ground truth: points per second on the test and pool draws", [("Summary", summary.round(2)), ("Per object", speed.round(2)), ("Agreement on the baseline's points", agreement)], f"{args.threads} ground-truth threads", notes)
+        path = write_page("pool_speed", "Ground truth: points per second on the test and pool draws", [("Summary", summary.round(0)), ("Per object", speed), ("Agreement on the baseline's points", agreement)], f"{args.threads} ground-truth threads", notes)
         print(f"wrote {path}")
 
 

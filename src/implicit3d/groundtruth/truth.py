@@ -156,7 +156,7 @@ def backend_unavailable(method: str) -> str | None:
     if method not in METHODS:
         return f"unknown ground-truth method '{method}' (choose from {', '.join(METHODS)})"
     if method == "exact":
-        for module in ("igl", "embreex"):
+        for module in ("igl",):  # the solid sign's winding number
             try:
                 __import__(module)
             except ImportError as exc:
