@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from . import __version__
+from .devices import device_label, gpu_left_idle
 from .groundtruth import inside_fraction_flag, set_threads
 from .io import atomic_path, read_json, read_points, read_points_metadata, write_json, write_points
 from .mesh import clean_mesh, decimate_mesh, load_mesh, load_normalized, mesh_digest, normalize_mesh
@@ -86,6 +87,9 @@ def train(
 
     torch.set_num_threads(max(1, int(threads)))
     set_threads(max(1, int(threads)))  # the pool's ground truth too
+    dev = resolve_device(device)  # before the pool: a device that cannot train fails at once
+    if idle := gpu_left_idle(device):
+        log.warning(idle)
     meta = read_points_metadata(points_in)
     start = time.perf_counter()
     frame, pool_stats = training_pool(load_normalized(mesh_in), meta, source=mesh_in)
@@ -96,7 +100,6 @@ def train(
     val_part = frame[frame["split"] == "val"]
     arch, hparams = model_cfg["arch"], dict(model_cfg.get("params", {}))
     cfg = TrainConfig.from_dict(model_cfg.get("training", {}))
-    dev = resolve_device(device)
 
     def fresh_model():  # seeded, so a retry starts from the same initial weights
         torch.manual_seed(cfg.seed)
@@ -130,7 +133,7 @@ def train(
         "retried_lower_lr": result.retried,
         "lr_used": result.lr,
         "batch_size_used": result.batch_size,  # below the configured one after CUDA out-of-memory
-        "device": str(dev),
+        "device": device_label(str(dev), device),
         "threads": int(threads),
         "torch": torch.__version__,
         "host": platform.node(),

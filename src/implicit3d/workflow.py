@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,6 +78,12 @@ def validate_config(config: dict, schema_path: str) -> None:
     for model in config["models"]:
         model_spec(config, model)
     check_model_params(config)
+    from .devices import device_problem, gpu_left_idle
+
+    if problem := device_problem(config["device"]):
+        raise ConfigError(problem)
+    if warning := gpu_left_idle(config["device"]):
+        print(f"implicit3d: warning: {warning}", file=sys.stderr)
 
 
 # Keyword arguments each architecture's class takes (models.py), so that a typo in `params`

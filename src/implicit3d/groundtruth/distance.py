@@ -15,8 +15,10 @@ import numpy as np
 from .nearest import TIES, TriangleTree
 from .threads import map_rows
 
-# Batches are split over threads only in parts of at least this many points.
+# Batches are split over threads only in parts of at least this many points, and into this many
+# chunks per thread, taken in turn (points far from the surface cost more, and they cluster).
 THREAD_BATCH = 50000
+CHUNKS_PER_THREAD = 4
 # Coarse grid of exact distances that bounds the distance elsewhere (DistanceBounds): cells per axis.
 BOUND_CELLS = 32
 
@@ -81,7 +83,7 @@ class Surface:
             among = np.concatenate([np.ones(len(self.faces), dtype=bool) if among is None else among, np.zeros(self._extra, dtype=bool)])
         limit = np.broadcast_to(np.inf if bound is None else np.asarray(bound, dtype=np.float64), (len(points),))
         # The compiled search releases the GIL.
-        found = map_rows(lambda rows: self._tree.closest(points[rows], limit[rows], among), len(points), THREAD_BATCH)
+        found = map_rows(lambda rows: self._tree.closest(points[rows], limit[rows], among), len(points), THREAD_BATCH, CHUNKS_PER_THREAD)
         face, closest, distance, ties, tie_count = (np.concatenate(column) for column in zip(*found, strict=True))
         if bound is not None:
             beyond = distance > limit
