@@ -104,3 +104,11 @@ def test_torch_default_level_stays_within_a_bound(host, tmp_path):
     ea, eb = read_json(host / "e.json"), read_json(plain / "e.json")
     assert abs(ea["f1_near"] - eb["f1_near"]) <= F1_BOUND and abs(ea["f1_volume"] - eb["f1_volume"]) <= F1_BOUND
     assert np.isfinite(largest)
+
+
+def test_importing_implicit3d_pins_mkl_unless_the_environment_chose():
+    code = "import os, implicit3d; print(os.environ['MKL_CBWR'])"
+    env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
+    pinned = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    chosen = subprocess.run([sys.executable, "-c", code], env={**env, "MKL_CBWR": "AUTO"}, capture_output=True, text=True, check=True).stdout.strip()
+    assert (pinned, chosen) == ("COMPATIBLE", "AUTO")
