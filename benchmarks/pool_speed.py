@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--objects", default=ALL, help="comma-separated mesh stems (default: all 50)")
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
     parser.add_argument("--threads", type=int, default=2, help="the ground truth's threads, in both trees")
-    parser.add_argument("--page", action="store_true", help="write the tables to docs/results/pool_speed.md")
+    parser.add_argument("--page", default=None, nargs="?", const="pool_speed", help="write the tables to docs/results/<PAGE>.md (default pool_speed)")
     args = parser.parse_args(argv)
     sampling = json.dumps(yaml.safe_load((REPO / "config" / "config.yaml").read_text())["sampling"])
     base_label, this_label = f"baseline {args.baseline}", "this checkout"
@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
                 base_sdf, this_sdf = np.load(drawn)[:, 3].astype(np.float32), np.load(again)
                 row[f"{draw} signs differ"] = int(np.sum((base_sdf < 0) != (this_sdf < 0)))
                 row[f"{draw} max |sdf diff|"] = float(np.max(np.abs(base_sdf.astype(np.float64) - this_sdf)))
+                same = (base_sdf < 0) == (this_sdf < 0)
+                row[f"{draw} max |sdf diff|, same sign"] = float(np.max(np.abs(base_sdf[same].astype(np.float64) - this_sdf[same]), initial=0.0))
             rows.append(row)
             print(f"{name:>4}: " + ", ".join(f"{label} {rate(row, label):,.0f} points/s" for label in trees), file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
         speed[f"{label} labelling points/s"] = (table["test points"] + table["pool points"]) / (table[f"{label} test sdf s"] + table[f"{label} pool sdf s"])
     speed["speed-up"] = (speed[f"{this_label} points/s"] / speed[f"{base_label} points/s"]).round(2)
     speed["CPU s ratio"] = ((table[f"{this_label} test CPU s"] + table[f"{this_label} pool CPU s"]) / (table[f"{base_label} test CPU s"] + table[f"{base_label} pool CPU s"])).round(2)
-    agreement = table[["object", "test points", "test signs differ", "test max |sdf diff|", "pool points", "pool signs differ", "pool max |sdf diff|"]]
+    agreement = table[["object"] + [f"{draw} {what}" for draw in ("test", "pool") for what in ("points", "signs differ", "max |sdf diff|", "max |sdf diff|, same sign")]]
     summary = pd.DataFrame([{
         "": label,
         "median points/s (test + pool)": speed[f"{label} points/s"].median(),
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     print(agreement.to_markdown(index=False))
     print("\n" + notes)
     if args.page:
-        path = write_page("pool_speed", "Ground truth: points per second on the test and pool draws", [("Summary", summary.round(0)), ("Per object", speed), ("Agreement on the baseline's points", agreement)], f"{args.threads} ground-truth threads", notes)
+        path = write_page(args.page, "Ground truth: points per second on the test and pool draws", [("Summary", summary.round(0)), ("Per object", speed), ("Agreement on the baseline's points", agreement)], f"{args.threads} ground-truth threads", notes)
         print(f"wrote {path}")
 
 

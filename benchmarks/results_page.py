@@ -36,10 +36,14 @@ def commit() -> str:
     return f"{head}{' with uncommitted changes' if dirty else ''}"
 
 
+# The tree a benchmark measures is the one it started from (it may run for hours while work goes on).
+STARTED_AT = commit()
+
+
 def write_page(name: str, title: str, tables: list[tuple[str, pd.DataFrame]], threads: str, notes: str = "") -> Path:
     """Write docs/results/<name>.md: `tables` as (heading, table) pairs, with how they were made."""
     command = " ".join(["python", os.path.relpath(sys.argv[0], REPO), *sys.argv[1:]])
-    parts = [f"# {title}", "", f"- command: `{command}`", f"- commit: {commit()}", f"- date: {datetime.date.today().isoformat()}",
+    parts = [f"# {title}", "", f"- command: `{command}`", f"- commit: {STARTED_AT}", f"- date: {datetime.date.today().isoformat()}",
              f"- machine: {machine(threads)}", ""]  # fmt: skip
     if notes:
         parts += [notes.strip(), ""]
