@@ -3,10 +3,13 @@
 #   make test   install into .venv, then run the test suite
 # Both install exactly the versions in requirements/lock*.txt; `make lock` refreshes the lock files
 # after pyproject.toml changed (existing pins kept), `make lock UPGRADE=1` moves every pin forward.
+# `make setup TORCH=cuda` installs the CUDA build of the same torch (requirements/lock-cuda.txt) for
+# training on NVIDIA GPUs; on a venv that has the CPU build, remove .venv/.installed first.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
+TORCH ?= cpu
 STAMP := $(VENV)/.installed
 
 .PHONY: run test test-slurm repro setup lock lint docs clean
@@ -49,8 +52,8 @@ $(VENV)/bin/uv:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/lock.txt requirements/lock-backends.txt scripts/setup.sh
-	bash scripts/setup.sh $(VENV)
+$(STAMP): pyproject.toml requirements/lock.txt requirements/lock-backends.txt requirements/lock-cuda.txt scripts/setup.sh
+	TORCH=$(TORCH) bash scripts/setup.sh $(VENV)
 	@touch $@
 
 clean:

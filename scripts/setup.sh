@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Create the project venv and install exactly the locked versions (requirements/lock*.txt, made by
-# `make lock`). Idempotent; called by `make`.
+# `make lock`). Idempotent; called by `make`. TORCH=cuda (`make setup TORCH=cuda`) installs the
+# CUDA build of the same torch from requirements/lock-cuda.txt instead of the CPU build.
 set -euo pipefail
 VENV=${1:-.venv}
+TORCH=${TORCH:-cpu}
+case "$TORCH" in
+  cpu|cuda) ;;
+  *) echo "setup: TORCH=$TORCH is not a torch build this project locks (cpu or cuda)"; exit 1 ;;
+esac
 cd "$(dirname "$0")/.."
 
 # System headers: pysdf compiles against Eigen. Install it when we can (root or sudo), else say how.
@@ -28,7 +34,10 @@ PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 # --no-deps: the lock is the whole environment. A dependency that pyproject.toml gained and the
 # lock lacks is then missing, which `pip check` reports below instead of pip resolving it freely.
 install() { $PIP install --no-deps -r "$1" -e .; }
-if [ -d /usr/include/eigen3 ] && CPATH=/usr/include/eigen3${CPATH:+:$CPATH} install requirements/lock-backends.txt; then
+if [ "$TORCH" = cuda ]; then
+  # Several GB of CUDA libraries; the optional backends are left out (they only compare).
+  install requirements/lock-cuda.txt
+elif [ -d /usr/include/eigen3 ] && CPATH=/usr/include/eigen3${CPATH:+:$CPATH} install requirements/lock-backends.txt; then
   :
 else
   [ -d /usr/include/eigen3 ] && echo "setup: optional ground-truth backends (pysdf, mesh-to-sdf) failed to install; the default 'exact' method works without them"
@@ -37,4 +46,4 @@ fi
 $VENV/bin/python -m pip check >/dev/null || {
   $VENV/bin/python -m pip check || true
   echo "setup: the installed set is incomplete: pyproject.toml asks for something requirements/lock.txt lacks; run 'make lock'"; exit 1; }
-echo "setup: done ($VENV, locked versions from requirements/)"
+echo "setup: done ($VENV, locked versions from requirements/, torch: $TORCH build)"

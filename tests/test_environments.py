@@ -27,6 +27,9 @@ from implicit3d.lockfile import (
 REPO = Path(__file__).resolve().parents[1]
 LOCK = REPO / "requirements" / "lock.txt"
 LOCK_BACKENDS = REPO / "requirements" / "lock-backends.txt"
+LOCK_CUDA = REPO / "requirements" / "lock-cuda.txt"
+# What torch's CUDA build pulls in on top of the CPU build's dependencies.
+CUDA_PACKAGES = re.compile(r"nvidia-.*|triton|cuda-.*")
 RULE_ENV = REPO / "workflow" / "envs" / "implicit3d.yaml"
 # Imports that a rule's environment does not need to provide: Snakemake puts its own package on the
 # path of every script job; the project is installed by the post-deploy script. The optional
@@ -55,6 +58,32 @@ def test_torch_is_the_cpu_build_everywhere():
         assert pins["torch"].version == "2.13.0+cpu", lock
         assert not any(name.startswith("nvidia-") for name in pins), f"{lock} pulls CUDA libraries"
     assert "torch==2.13.0+cpu" in RULE_ENV.read_text()
+
+
+def test_cuda_lock_is_the_cpu_lock_with_the_cuda_build_of_the_same_torch():
+    """`make setup TORCH=cuda`: the same versions as requirements/lock.txt, torch's CUDA build of the
+    same release, and nothing else but the packages that build pulls (checked without resolving)."""
+    cpu, cuda = read_lock(LOCK), read_lock(LOCK_CUDA)
+    assert cuda["torch"].version == cpu["torch"].version.split("+")[0], "the CUDA lock pins another torch release"
+    assert "+" not in cuda["torch"].version  # PyPI's Linux build of torch is the CUDA one; +cpu is not
+    differ = {n: (p.version, cuda[n].version) for n, p in cpu.items() if n != "torch" and n in cuda and cuda[n].version != p.version}
+    assert not differ, f"the CUDA lock moved pins of the CPU lock, run `make lock`: {differ}"
+    assert set(cpu) <= set(cuda), f"missing from the CUDA lock: {set(cpu) - set(cuda)}"
+    extra = sorted(n for n in set(cuda) - set(cpu) if not CUDA_PACKAGES.fullmatch(n))
+    assert not extra, f"the CUDA lock has packages the CPU lock lacks beyond torch's CUDA libraries: {extra}"
+    assert any(n.startswith("nvidia-") for n in cuda), "no CUDA libraries: not torch's CUDA build"
+    assert not unmet(pyproject_requirements(REPO / "pyproject.toml", LOCKED_EXTRAS), cuda)
+    constraint = (REPO / "requirements" / "constraints-cuda.txt").read_text()
+    assert f"torch=={cuda['torch'].version}" in constraint and f"torch=={cpu['torch'].version}" in (REPO / "requirements" / "constraints.txt").read_text()
+
+
+def test_cuda_route_installs_the_cuda_lock():
+    setup = (REPO / "scripts" / "setup.sh").read_text()
+    assert 'install requirements/lock-cuda.txt' in setup and "TORCH=$(TORCH)" in (REPO / "Makefile").read_text()
+    env = yaml.safe_load((REPO / "environment-cuda.yml").read_text())
+    assert _conda_packages(env) == {"python": "3.11", "pip": ""}
+    pip = [line.split("#")[0].strip() for line in _pip_section(env)]
+    assert "-r requirements/lock-cuda.txt" in pip and "-e ." in pip
 
 
 def test_unmet_names_a_dependency_that_the_lock_lacks(tmp_path):

@@ -37,10 +37,11 @@ def test_closest_point_in_every_region_and_on_degenerate_triangles():
     np.testing.assert_allclose(np.linalg.norm(p - got, axis=1), np.linalg.norm(p - want, axis=1), atol=0.02)
 
 
-def test_search_finds_the_closest_face_and_breaks_ties_by_lowest_index():
+def test_search_finds_the_closest_face_and_says_where_faces_tie():
     # A box's faces are split in two along a diagonal: points over a diagonal, an edge or a
-    # corner are equally close to several faces. The answer must be the lowest of them,
-    # whatever other points share the call and in what order (threads, pool and test splits).
+    # corner are equally close to several faces (with the same closest point here, so the
+    # lowest index wins), whatever other points share the call and in what order (threads,
+    # pool and test splits). The search flags every such point as tied.
     mesh = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
     rng = np.random.default_rng(3)
     grid = np.stack(np.meshgrid(*[np.linspace(-0.75, 0.75, 7)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
@@ -52,6 +53,7 @@ def test_search_finds_the_closest_face_and_breaks_ties_by_lowest_index():
     ties = every == every.min(axis=1, keepdims=True)  # as computed: equal to the last bit
     assert (ties.sum(axis=1) > 1).sum() > 100  # the grid's points really do tie
     np.testing.assert_array_equal(found.face, ties.argmax(axis=1))
+    np.testing.assert_array_equal(found.tied[ties.sum(axis=1) > 1], True)
     order = rng.permutation(len(points))
     again = surface.closest(points[order])
     np.testing.assert_array_equal(again.face, found.face[order])

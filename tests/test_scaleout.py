@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from implicit3d import workflow
+from implicit3d import devices, workflow
 from implicit3d.workflow import train_gpus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,20 +39,40 @@ def dry_workdir(tmp_path_factory):
     return work
 
 
-def train_resources(workdir: Path, *args: str) -> dict[str, str]:
-    """The resources Snakemake's dry run plans for the train job."""
-    cmd = [str(SNAKEMAKE), "-n", "--configfile", str(REPO / "tests" / "data" / "tiny.yaml"), "--config", "meshes=meshes", "models=[hashgrid]", *args]
-    run = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
+def dry_run(workdir: Path, *args: str, configs: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
+    configfiles = [str(REPO / "tests" / "data" / "tiny.yaml"), *map(str, configs)]
+    cmd = [str(SNAKEMAKE), "-n", "--configfile", *configfiles, "--config", "meshes=meshes", "models=[hashgrid]", *args]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
+
+
+def train_resources(workdir: Path, *args: str, rule: str = "train", configs: tuple[Path, ...] = ()) -> dict[str, str]:
+    """The resources Snakemake's dry run plans for the rule's (first) job."""
+    run = dry_run(workdir, *args, configs=configs)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    block = re.search(r"rule train:\n(.*?)\n\n", run.stdout + run.stderr, re.S)
+    block = re.search(rf"rule {rule}:\n(.*?)\n\n", run.stdout + run.stderr, re.S)
     assert block, run.stdout[-2000:]
     line = re.search(r"resources: (.*)", block.group(1)).group(1)
     return dict(item.split("=", 1) for item in line.split(", "))
 
 
 def test_cuda_device_requests_a_gpu_locally(dry_workdir):
-    assert train_resources(dry_workdir, "device=cuda")["gpu"] == "1"
+    if devices.torch_cuda() is None:  # this torch could not train on CUDA: planning says so, in one line
+        run = dry_run(dry_workdir, "device=cuda")
+        assert run.returncode != 0
+        output = run.stdout + run.stderr
+        assert "device: cuda, but torch" in output and "make setup TORCH=cuda" in output
+    else:
+        assert train_resources(dry_workdir, "device=cuda")["gpu"] == "1"
     assert train_resources(dry_workdir, "device=cpu")["gpu"] == "0"
+
+
+def test_slurm_profile_gives_shards_the_gpu_that_training_asks_for(dry_workdir):
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
+    assert profile["shard"].get("gpu") == profile["train"].get("gpu") == 1
+    sharded = dry_workdir / "sharded.yaml"
+    sharded.write_text("shards: {size: 1, threads: 2, mem_mb: 8000, runtime: 60}\n")
+    res = train_resources(dry_workdir, "--profile", str(REPO / "profiles" / "slurm"), rule="shard", configs=(sharded,))
+    assert res["gpu"] == "1" and res["slurm_partition"] == "main"
 
 
 def test_slurm_profile_maps_cluster_resources(dry_workdir):

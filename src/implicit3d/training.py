@@ -73,7 +73,9 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("device 'cuda' requested but CUDA is not available (use device: auto or cpu)")
+        from .devices import device_problem
+
+        raise TrainingError(device_problem(name) or f"device: cuda, but torch {torch.__version__} (CUDA {torch.version.cuda}) sees no GPU here: run on a GPU node or set device: cpu")
     return torch.device(name)
 
 

@@ -64,6 +64,12 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     for model in config["models"]:
         model_spec(config, model)
     check_model_params(config)
+    from ..devices import device_problem, gpu_left_idle
+
+    if problem := device_problem(config["device"]):
+        raise ConfigError(problem)
+    if warning := gpu_left_idle(config["device"]):
+        print(f"implicit3d: warning: {warning}", file=sys.stderr)
 
 
 @functools.cache

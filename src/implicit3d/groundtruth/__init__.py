@@ -7,11 +7,15 @@ given (the normalized frame in the pipeline). One job per module:
 |---|---|
 | `truth` | `GroundTruth` per mesh: method and sign dispatch, guards |
 | `distance` | exact point-to-triangle distance and coarse distance bounds |
-| `bvh` | the compiled closest-face search (numba) |
+| `bvh` | the trees (numba, surface area heuristic) the search and the rays traverse |
+| `nearest` | the compiled closest-face search and its tie sets |
 | `threads` | how many threads the ground truth may use (a job's `threads`) |
-| `rays` | first-hit ray casts (Embree) |
+| `rays` | compiled float64 ray casts: first hits, blocked segments |
 | `seal_grid` | the grid flood fill that finds enclosed cavities |
 | `filled` | the `filled` sign and the boundary of the filled solid |
+| `linking` | the `filled` sign's per-point rules, compiled |
+| `holes` | caps over narrow holes, for the rays |
+| `morton` | Z-order of points: neighbours in turn |
 | `orientation` | per-patch orientation repair by visibility and nesting |
 | `winding` | the generalized winding number, evaluated where it decides the sign |
 | `solid` | the `solid` sign: winding number of the repaired mesh |

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .distance import DistanceBounds, Surface
+from .linking import UNLINKED, grid_regions
 from .rays import Rays, sphere_directions
 
 # Grid steps per seal width: finer steps make the sealed width sharper but cost their cube.
@@ -29,9 +30,10 @@ SEE_THROUGH_SHARE = 0.25
 CAVITY_SAMPLES = 64
 VIEW_DIRECTIONS = 16
 
-OUTSIDE = 0
 BLOCKED = -1
-UNLINKED = -2
+# A nearest clear node farther than clearance + link radius + this from a node links no point
+# near the node (the slack is far above the rounding of that distance).
+LINK_SLACK = 1e-9
 
 
 class SealGrid:
@@ -73,34 +75,37 @@ class SealGrid:
         A clear node is farther than the clearance from the surface, so a point within the
         clearance of it is joined to it by a segment that crosses no surface. The node
         tried is the clear node nearest to the point's nearest node. Points beyond the
-        grid (which holds the mesh with a margin) are OUTSIDE.
+        grid (which holds the mesh with a margin) are OUTSIDE. (`linking.grid_region`.)
         """
-        points = np.asarray(points, dtype=np.float64)
-        index = np.rint((points - self.lo) / self.step).astype(np.int64)
-        beyond = np.any((index < 0) | (index >= self.shape), axis=1)
-        np.clip(index, 0, self.shape - 1, out=index)
-        node = index @ self._strides
-        out = self._near_region[node]
-        check = np.flatnonzero(~self._near_sure[node] & (out != UNLINKED))
-        if len(check):
-            gap = points[check] - self._near_position[node[check]]
-            far = np.einsum("ij,ij->i", gap, gap) >= self.clearance**2
-            out[check[far]] = UNLINKED
-        out[beyond] = OUTSIDE
+        points = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(-1, 3))
+        out = np.empty(len(points), dtype=np.int32)
+        grid_regions(points, *self.kernel, out)
         return out
 
     def _prepare_links(self, clear: np.ndarray) -> None:
-        """Per node: the region of the nearest clear node, its position, and whether every
-        point nearest to this node is surely within the clearance of it."""
+        """Per node, what `linking.grid_region` reads, packed in one int64 (one memory access per
+        query): the region of the nearest clear node, that node's offset in steps, and whether
+        every point nearest to this node is surely within the clearance of it. A node whose
+        nearest clear node is too far for any point near it to link gets UNLINKED outright: only
+        offsets of at most three steps remain."""
         self._strides = np.array([self.shape[1] * self.shape[2], self.shape[2], 1], dtype=np.int64)
         nearest = _nearest_clear(clear)
         has = nearest >= 0
-        self._near_region = np.full(clear.size, UNLINKED, dtype=np.int32)
-        self._near_region[has] = self.region.ravel()[nearest[has]]
-        position = np.stack(np.unravel_index(np.where(has, nearest, 0), clear.shape), axis=1) * self.step + self.lo
-        own = np.stack(np.unravel_index(np.arange(clear.size), clear.shape), axis=1) * self.step + self.lo
-        self._near_position = position
-        self._near_sure = has & (np.linalg.norm(position - own, axis=1) + self.link_radius < self.clearance)
+        region = np.full(clear.size, UNLINKED, dtype=np.int64)
+        region[has] = self.region.ravel()[nearest[has]]
+        own = np.stack(np.unravel_index(np.arange(clear.size), clear.shape), axis=1)
+        offset = np.stack(np.unravel_index(np.where(has, nearest, 0), clear.shape), axis=1) - own
+        reach = np.linalg.norm(offset * self.step, axis=1)
+        sure = has & (reach + self.link_radius < self.clearance)
+        region[reach > self.clearance + self.link_radius + LINK_SLACK] = UNLINKED
+        offset[region == UNLINKED] = 0
+        if np.abs(offset).max(initial=0) > 7:
+            raise AssertionError("seal grid: a linking offset beyond three steps")  # by the bound above
+        code = region - UNLINKED  # >= 0
+        for axis in range(3):
+            code |= (offset[:, axis] + 8) << (32 + 4 * axis)
+        lo, shape, strides = (float(v) for v in self.lo), (int(v) for v in self.shape), (int(v) for v in self._strides[:2])
+        self.kernel = ((*lo, self.step, *shape, *strides, self.clearance**2), code | (sure.astype(np.int64) << 44))
 
     def enclosed(self, region: np.ndarray) -> np.ndarray:
         """Whether a region id is an enclosed cavity (not OUTSIDE, not see-through)."""

@@ -21,9 +21,9 @@ import numpy as np
 
 from .distance import Closest, Surface
 from .filled import FilledSign
+from .linking import OUTSIDE
 from .orientation import orient
 from .rays import Rays
-from .seal_grid import OUTSIDE
 from .winding import WindingNumber
 
 

@@ -41,14 +41,18 @@ def parts(count: int, per_thread: int) -> int:
     return max(1, min(threads(), count // per_thread))
 
 
-def map_rows(run: Callable[[slice], Result], count: int, per_thread: int) -> list[Result]:
+def map_rows(run: Callable[[slice], Result], count: int, per_thread: int, chunks: int = 1) -> list[Result]:
     """`run` on `count` rows split into contiguous parts, one per thread (`parts`), in threads
-    (what it calls must release the GIL to gain); the results in row order. One part runs here."""
+    (what it calls must release the GIL to gain); the results in row order. One part runs here.
+    With `chunks`, each thread's share is cut into that many parts, which the threads take in
+    turn: uneven work evens out."""
     split = parts(count, per_thread)
+    if split > 1:
+        split = min(split * chunks, count)
     base, extra = divmod(count, split)  # part sizes as np.array_split's
     bounds = np.cumsum([0] + [base + 1] * extra + [base] * (split - extra))
     rows = [slice(int(start), int(stop)) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
     if len(rows) == 1:
         return [run(rows[0])]
-    with ThreadPoolExecutor(len(rows)) as pool:
+    with ThreadPoolExecutor(min(len(rows), threads())) as pool:
         return list(pool.map(run, rows))

@@ -21,10 +21,12 @@ import numpy as np
 import trimesh
 
 from .backends import BACKENDS
-from .distance import DistanceBounds, Surface
+from .distance import DistanceBounds, Surface, degenerate
 from .filled import FilledSign
 from .guards import implausible, max_distance
+from .holes import with_narrow_holes_capped
 from .morton import morton_order
+from .nearest import TriangleTree
 from .rays import Rays
 from .solid import SolidSign
 
@@ -50,10 +52,15 @@ class GroundTruth:
         start = time.perf_counter()
         vertices = np.ascontiguousarray(mesh.vertices, dtype=np.float64)
         faces = np.ascontiguousarray(mesh.faces, dtype=np.int64)
-        self.distance = Surface(vertices, faces)
+        # One tree serves the closest-face search (the mesh's faces, which come first) and the
+        # filled sign's rays (which also see caps over the narrow holes, `holes`).
+        capped_vertices, capped_faces = with_narrow_holes_capped(vertices, faces, seal)
+        tri = capped_vertices[capped_faces]
+        tree = TriangleTree(capped_vertices, capped_faces, degenerate(tri[:, 0], tri[:, 1], tri[:, 2]))
+        self.distance = Surface(vertices, faces, tree)
         pad = seal + 0.1
         bounds = DistanceBounds(self.distance, vertices.min(axis=0) - pad, vertices.max(axis=0) + pad)
-        filled = FilledSign(self.distance, bounds, seal)
+        filled = FilledSign(self.distance, bounds, seal, Rays(capped_vertices, capped_faces, tree.nodes))
         self.convention = filled if sign == "filled" else SolidSign(self.distance, Rays(vertices, faces), filled)
         self.seconds["prepare"] = time.perf_counter() - start
 
@@ -149,7 +156,7 @@ def backend_unavailable(method: str) -> str | None:
     if method not in METHODS:
         return f"unknown ground-truth method '{method}' (choose from {', '.join(METHODS)})"
     if method == "exact":
-        for module in ("igl", "embreex"):
+        for module in ("igl",):  # the solid sign's winding number
             try:
                 __import__(module)
             except ImportError as exc:

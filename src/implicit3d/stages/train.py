@@ -8,6 +8,7 @@ import platform
 import time
 
 from .. import __version__
+from ..devices import device_label, gpu_left_idle
 from ..groundtruth import set_threads
 from ..io import read_points_metadata, write_json
 from ..mesh import load_normalized
@@ -28,6 +29,9 @@ def train(
 
     torch.set_num_threads(max(1, int(threads)))
     set_threads(max(1, int(threads)))  # the pool's ground truth too
+    dev = resolve_device(device)  # before the pool: a device that cannot train fails at once
+    if idle := gpu_left_idle(device):
+        log.warning(idle)
     meta = read_points_metadata(points_in)
     start = time.perf_counter()
     frame, pool_stats = training_pool(load_normalized(mesh_in), meta, source=mesh_in)
@@ -38,7 +42,6 @@ def train(
     val_part = frame[frame["split"] == "val"]
     arch, hparams = model_cfg["arch"], dict(model_cfg.get("params", {}))
     cfg = TrainConfig.from_dict(model_cfg.get("training", {}))
-    dev = resolve_device(device)
 
     def fresh_model():  # seeded, so a retry starts from the same initial weights
         torch.manual_seed(cfg.seed)
@@ -72,7 +75,7 @@ def train(
         "retried_lower_lr": result.retried,
         "lr_used": result.lr,
         "batch_size_used": result.batch_size,  # below the configured one after CUDA out-of-memory
-        "device": str(dev),
+        "device": device_label(str(dev), device),
         "threads": int(threads),
         "torch": torch.__version__,
         "implicit3d_version": __version__,
