@@ -1,111 +1,76 @@
-"""What the same numbers on any x86-64 CPU cost: training under each choice of CPU code paths,
-side by side in one run (`implicit3d.numerics`).
+"""What the same numbers on any x86-64 CPU cost: training the default model under each choice of CPU code paths, side by side (`implicit3d.numerics`).
 
-Each object of `--meshes` is normalized and sampled once; then the train stage trains the default
-model on it (one thread, as a train job) in a fresh process under each setting, alternating the
-order, `--rounds` times:
+Each object is normalized and sampled once; then the train stage trains the config's first model
+on it (one thread, as a train job) and the evaluate stage tests it, in a fresh process under each
+setting (`--settings` picks some), alternating the order, `--rounds` times:
 
-- `MKL AUTO`: oneMKL picks its kernels by CPU vendor and instruction set (fastest; what ran
-  before; an Intel Xeon and an AMD EPYC then train different weights);
-- `MKL COMPATIBLE` (the default): oneMKL's branch that is the same on every x86-64 CPU;
-- `+ torch DEFAULT`: also torch's kernels at the level of a CPU without AVX2 everywhere (what full
-  identity on CPUs without AVX2 would take).
+- `auto` (MKL AUTO, `MKL_CBWR=AUTO`): oneMKL picks its kernels by CPU vendor and instruction set
+  (fastest; an Intel Xeon and an AMD EPYC then train different weights);
+- `compatible` (MKL COMPATIBLE, the default, always run): oneMKL's branch that is the same on
+  every x86-64 CPU;
+- `torch-default` (+ torch DEFAULT): also torch's kernels at the level of a CPU without AVX2
+  (`ATEN_CPU_CAPABILITY=default`: what the same bits on CPUs without AVX2 would take).
 
-Prints the median train seconds (wall, and the training loop's CPU seconds, steadier on a shared
-machine) and step milliseconds per setting, their ratios to the default's (median of the per-object
-ratios), and each setting's mean F1 near the surface.
+Per setting: the median train seconds (the training loop's wall seconds), the train stage's CPU
+seconds (its pool draw too, which no setting changes; steadier than wall seconds on a shared
+machine), the step milliseconds, the first two's ratios to the default's (median of the per-object
+ratios), and the mean F1 near the surface.
 
-    python benchmarks/cpu_numerics.py                     # the built-in sample
-    python benchmarks/cpu_numerics.py --rounds 3 --page   # and write docs/results/cpu_numerics.md
+    python benchmarks/cpu_numerics.py                          # reference objects 0, 4, 8, 16
+    python benchmarks/cpu_numerics.py --rounds 3 --objects 0,16
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
+import dataclasses
 import sys
-import tempfile
-from pathlib import Path
 
 import pandas as pd
-import yaml
+from harness import REPO, Bench, parser
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_page import write_page  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-from implicit3d.stages import normalize, sample  # noqa: E402
-
+# Each setting's name for --settings, its label, and its environment for the training process (None: unset).
 SETTINGS = {
-    "MKL AUTO": {"MKL_CBWR": "AUTO"},
-    "MKL COMPATIBLE (default)": {"MKL_CBWR": "COMPATIBLE"},
-    "+ torch DEFAULT": {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "default"},
+    "auto": ("MKL AUTO", {"MKL_CBWR": "AUTO", "ATEN_CPU_CAPABILITY": None}),
+    "compatible": ("MKL COMPATIBLE (default)", {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": None}),
+    "torch-default": ("+ torch DEFAULT", {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "default"}),
 }
-DEFAULT = "MKL COMPATIBLE (default)"
-
-# One train job (and its evaluation) in a fresh process; prints its figures as one JSON line.
-TRAIN = """
-import json, sys, time
-from implicit3d import training
-from implicit3d.stages import evaluate, train
-samples, mesh, out, spec = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-measured = {}
-def timed(*args, _train=training.train_with_retry, **kwargs):  # the training loop's CPU seconds:
-    start = time.process_time()  # steadier than its wall seconds on a shared machine
-    result = _train(*args, **kwargs)
-    measured["cpu"] = time.process_time() - start
-    return result
-training.train_with_retry = timed
-info = train(samples, mesh, f"{out}.pt", f"{out}.json", spec, threads=1, device="cpu", progress=False)
-record = evaluate(f"{out}.pt", f"{out}.json", samples, f"{out}.eval.json", "object", "model", threads=1)
-print(json.dumps({"train_seconds": info["train_seconds"], "train_cpu_s": measured["cpu"], "step_ms": info["step_ms"], "f1_near": record["f1_near"]}))
-"""
+DEFAULT = "compatible"  # what the others are compared with: always run
+MEASURES = {"train_seconds": "median train s", "train_stage_cpu_s": "median train stage CPU s", "step_ms": "median step ms"}
+RATIOS = ("train_seconds", "train_stage_cpu_s")  # per object, to the default's (step ms go as train s)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--meshes", type=Path, default=REPO / "data" / "sample_meshes")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--page", action="store_true", help="write docs/results/cpu_numerics.md")
-    args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    spec = json.dumps(config["architectures"][config["models"][0]])
-    meshes = sorted(p for p in args.meshes.iterdir() if p.suffix in (".ply", ".obj", ".off", ".stl"))
+    p = parser(__doc__, objects="0,4,8,16")
+    p.add_argument("--rounds", type=int, default=2, help="trainings per object and setting (default: 2)")
+    p.add_argument("--settings", default=",".join(SETTINGS), help=f"comma-separated, of {', '.join(SETTINGS)} (default: all; {DEFAULT} always runs)")
+    args = p.parse_args(argv)
+    if unknown := set(args.settings.split(",")) - set(SETTINGS):
+        p.error(f"unknown settings {', '.join(sorted(unknown))} (choose from {', '.join(SETTINGS)})")
+    chosen_settings = [s for s in SETTINGS if s in args.settings.split(",") or s == DEFAULT]
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        for i, source in enumerate(meshes):
-            mesh, samples = root / f"{source.stem}.ply", root / f"{source.stem}.parquet"
-            normalize(str(source), str(mesh), str(root / f"{source.stem}.json"))
-            sample(str(mesh), str(samples), config["sampling"])
+    with Bench(__file__, __doc__, args, argv) as b:
+        arch = b.config["models"][0]
+        variants = [dataclasses.replace(b.variant(SETTINGS[s][0], arch), tree=REPO, env=SETTINGS[s][1]) for s in chosen_settings]
+        for i, (name, mesh) in enumerate(b.meshes().items()):
+            prepared = b.prepare(name, mesh)
             for r in range(args.rounds):
-                order = list(SETTINGS) if (i + r) % 2 == 0 else list(SETTINGS)[::-1]  # alternate: drift favours none
-                for label in order:
-                    env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "ATEN_CPU_CAPABILITY")} | SETTINGS[label]
-                    done = subprocess.run([sys.executable, "-c", TRAIN, str(samples), str(mesh), str(root / "m"), spec], env=env, capture_output=True, text=True)
-                    if done.returncode:
-                        sys.exit(f"{source.stem} under {label} failed:\n{done.stderr[-2000:]}")
-                    rows.append({"object": source.stem, "round": r, "setting": label, **json.loads(done.stdout.strip().splitlines()[-1])})
-                    print(f"{source.stem} {label}: {rows[-1]['train_seconds']:.1f} s", file=sys.stderr, flush=True)
-    runs = pd.DataFrame(rows)
-    per_object = runs.groupby(["object", "setting"])[["train_seconds", "train_cpu_s", "step_ms", "f1_near"]].median().reset_index()
-    default = per_object[per_object["setting"] == DEFAULT].set_index("object")
-    table = pd.DataFrame([{
-        "setting": label,
-        "median train s": part["train_seconds"].median(),
-        "median train CPU s": part["train_cpu_s"].median(),
-        "median step ms": part["step_ms"].median(),
-        "train CPU s / default (median per object)": (part.set_index("object")["train_cpu_s"] / default["train_cpu_s"]).median(),
-        "train s / default (median per object)": (part.set_index("object")["train_seconds"] / default["train_seconds"]).median(),
-        "mean f1_near": part["f1_near"].mean(),
-    } for label, part in ((label, per_object[per_object["setting"] == label]) for label in SETTINGS)])  # fmt: skip
-    print(table.round(4).to_markdown(index=False))
-    if args.page:
-        note = f"{len(meshes)} objects, {args.rounds} rounds each, one thread, the default model ({config['models'][0]}), each training in a fresh process."
-        print(f"wrote {write_page('cpu_numerics', 'The cost of the same numbers on any x86-64 CPU', [('Training under each setting', table.round(4))], '1 torch thread', note)}")
+                for chosen in variants if (i + r) % 2 == 0 else variants[::-1]:  # alternate, so drift favours none
+                    rows.append(b.train(prepared, chosen))
+                    print(f"{name:>4} {chosen.label}: {rows[-1]['train_seconds']:.1f} s", file=sys.stderr, flush=True)
+        heading = f"Training {arch} under each setting: {len(rows) // len(variants)} trainings each, one thread, each in a fresh process"
+        b.page("The cost of the same numbers on any x86-64 CPU", [(heading, summarize(pd.DataFrame(rows), [v.label for v in variants]))])
+
+
+def summarize(runs: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    per_object = runs.groupby(["variant", "object"])[[*MEASURES, "f1_near"]].median()
+    default = per_object.loc[SETTINGS[DEFAULT][0]]
+    rows = []
+    for label in labels:
+        part = per_object.loc[label]
+        row = {"setting": label} | {name: part[measure].median() for measure, name in MEASURES.items()}
+        row |= {f"{MEASURES[measure].removeprefix('median ')} / default's": (part[measure] / default[measure]).median() for measure in RATIOS}
+        rows.append(row | {"mean f1_near": part["f1_near"].mean()})
+    return pd.DataFrame(rows).round(4)
 
 
 if __name__ == "__main__":

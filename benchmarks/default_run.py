@@ -36,10 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--keep", type=Path, help="copy each run's results/ into this folder, one subfolder per run")
     args = p.parse_args(argv)
     with Bench(__file__, __doc__, args, argv) as b, b.baseline() as baseline, tempfile.TemporaryDirectory() as tmp:
-        meshes = Path(tmp) / "meshes"  # links to the chosen objects' files
-        meshes.mkdir()
-        for path in b.meshes().values():
-            (meshes / path.name).symlink_to(path.resolve())
+        meshes = b.mesh_folder(Path(tmp) / "meshes")
         runs = [(f"{args.baseline} ({baseline.name})", baseline, "hashgrid", {})] if baseline else []
         this = working_copy(Path(tmp) / "this")
         shards = {"shards": {"size": args.shards, "threads": args.cores}} if args.shards else {}

@@ -1,97 +1,142 @@
-"""Drawing the training pool: wall and CPU seconds per object, and with `--baseline REV` the same draw by that revision side by side.
+"""The ground truth's speed on each object's test and pool draws, in points per second; with `--baseline REV`, that revision's side by side, and how far the two disagree on the same points.
 
-Every train job first draws its training pool (the train and val splits, 1.5M points by default)
-and computes their exact signed distances. This times that draw, `sampling.training_pool`, in a
-fresh process per draw as a job runs it, with `--threads` threads for the ground truth where the
-code has a thread budget (a train job's: 1), alternating which revision goes first. CPU seconds
-count every thread: in a `--cores 2` run they are what the other job loses.
+Every object pays for its ground truth twice: its sample job draws the test points (100,000 by
+default) and its train job draws the training pool (1.52M points), each in its own process, each
+building the mesh's ground truth first. This times both draws (`sampling.sample_splits`, as the
+jobs call it) in a fresh process per draw, with `--threads` threads for the ground truth where the
+code has a thread budget (a job's default: 1), alternating which revision goes first. A draw is
+timed from the normalized mesh to the SDF, the ground truth's preparation included (not the
+process start or the imports): its points per second are its points over those wall seconds, an
+object's are both draws' points over both draws' seconds. The labelling rate leaves the
+preparation out: the points over the seconds of `GroundTruth.sdf` alone. CPU seconds count every
+thread: in a `--cores 2` run they are what the other job loses.
 
-With a baseline it then compares the two pools point by point: the largest SDF difference and how
-many signs differ. Where a point is equally close to several faces the sign can depend on which face
-the closest-face search returns; for those points it counts how often each side agrees with the
-64-ray visibility test (inside when every ray hits the mesh), which neither uses.
+With a baseline, this checkout then computes the SDF of the very points the baseline drew (its
+surface to draw near may differ) and counts, per draw, the signs that differ and the largest
+|SDF| difference, over all points and over those whose sign agrees. Where signs differ, a 64-ray
+visibility test (inside when every ray hits the mesh), which neither uses, says which side it
+takes.
 
-    python benchmarks/pool_speed.py                          # the size sweep's 12 objects
-    python benchmarks/pool_speed.py --objects 0,16 --baseline v0.1.0
+    python benchmarks/pool_speed.py                                  # every reference object
+    python benchmarks/pool_speed.py --objects 0,16 --threads 2 --baseline v0.1.0
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from harness import REPO, SUBSET, Bench, parser, run_in_tree
+from harness import REPO, Bench, parser, run_in_tree
 from harness.groundtruth import visibility_inside
 
+from implicit3d.groundtruth import compute_sdf_guarded, set_threads
 from implicit3d.mesh import load_normalized
-from implicit3d.sampling import POOL_SPLITS, SamplingSpec, draw_splits, ground_truth
+from implicit3d.sampling import SamplingSpec, ground_truth
 
 THIS = "this checkout"
+DRAWS = ("test", "pool")
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = parser(__doc__, objects=SUBSET, baseline=True)
-    p.add_argument("--threads", type=int, default=1, help="the ground truth's threads, where the code lets them be set")
+    p = parser(__doc__, baseline=True)
+    p.add_argument("--threads", type=int, default=1, help="the ground truth's threads in every draw, where the code lets them be set (default: 1)")
     args = p.parse_args(argv)
-    rows = []
+    rows, agreement = [], []
     with Bench(__file__, __doc__, args, argv) as b, b.baseline() as tree:
-        trees = {THIS: REPO} | ({f"{args.baseline} ({tree.name})": tree} if tree else {})
+        base = f"baseline {args.baseline}"
+        trees = {THIS: REPO} | ({base: tree} if tree else {})
         for i, (name, source) in enumerate(b.meshes().items()):
-            prepared = b.prepare(name, source)
+            mesh = b.normalized_file(name, source)
             for where in trees.values() if i == 0 else ():  # build and cache the compiled loops before timing
-                draw(where, prepared, b.work / "warm.npy", args.threads)
-            labels = list(trees) if i % 2 == 0 else list(trees)[::-1]  # alternate, so drift favours none
-            draws = {label: draw(trees[label], prepared, b.work / f"{name}_{j}.npy", args.threads) for j, label in enumerate(labels)}
-            row = {"object": name, "faces": prepared.info["faces"], "points": draws[THIS]["points"]}
-            row |= {f"{label} {kind} s": draws[label][kind] for label in trees for kind in ("wall", "cpu")}
-            if tree:
-                row |= compare(prepared.mesh, b.config["sampling"], *(draws[label]["sdf"] for label in trees), list(trees))
+                draw(where, mesh, b.config["sampling"], "test", b.work / "warm.npy", args.threads)
+            row = {"object": name, "faces": json.loads(mesh.with_suffix(".json").read_text())["faces"]}
+            for kind in DRAWS:
+                order = list(trees) if i % 2 == 0 else list(trees)[::-1]  # alternate, so drift favours none
+                drawn = {label: draw(trees[label], mesh, b.config["sampling"], kind, b.work / f"{name}_{kind}_{j}.npy", args.threads) for j, label in enumerate(order)}
+                row |= {f"{label} {kind} {k}": drawn[label][k] for label in trees for k in ("points", "wall", "cpu", "labelling")}
+                if tree:
+                    agreement.append({"object": name, "draw": kind, **compare(mesh, b.config["sampling"], drawn[base]["path"], args.threads)})
             rows.append(row)
-            print(f"{name:>4}: " + ", ".join(f"{label} {draws[label]['wall']:.2f} s" for label in trees), file=sys.stderr, flush=True)
+            print(f"{name:>4}: " + ", ".join(f"{label} {rate(row, label):,.0f} points/s" for label in trees), file=sys.stderr, flush=True)
         table = pd.DataFrame(rows)
-        sections = [("Per object", table.round(3))]
+        speed = per_object(table, list(trees))
+        sections = [(f"Summary, ground-truth threads: {args.threads}", summary(table, speed, list(trees), args.threads))]
         if tree:
-            sections.append(("This checkout against the baseline", ratios(table, list(trees))))
-        b.page("Drawing the training pool", sections)
+            sections.append(("", f"Per object, this checkout against the baseline: median speed-up {speed['speed-up'].median():.2f}x (points/s, "
+                                 f"preparation included), median CPU seconds ratio {speed['CPU s ratio'].median():.2f}."))
+        sections.append(("Per object", speed))
+        if tree:
+            sections.append(("Agreement on the baseline's points", pd.DataFrame(agreement)))
+        b.page("Ground truth: points per second on the test and pool draws", sections)
 
 
-def draw(tree: Path, prepared, out: Path, threads: int) -> dict:
-    result = run_in_tree(tree, "pool", {"points": str(prepared.points), "mesh": str(prepared.mesh), "out": str(out), "threads": threads}, threads)
-    return result | {"sdf": np.load(out)}
+def draw(tree: Path, mesh: Path, sampling: dict, kind: str, out: Path, threads: int) -> dict:
+    """One draw in a fresh process on `tree`'s package; its seconds and points, and where its points and SDF are."""
+    task = {"mesh": str(mesh), "sampling": sampling, "draw": kind, "out": str(out), "threads": threads}
+    return run_in_tree(tree, "draw", task, threads) | {"path": out}
 
 
-def compare(mesh: Path, sampling: dict, this: np.ndarray, base: np.ndarray, labels: list[str]) -> dict:
-    if len(base) != len(this):
-        sys.exit(f"error: {mesh}: the pools differ in length ({len(base)} against {len(this)}): not the same points")
-    differ = np.sign(base) != np.sign(this)
-    inside = visibility_at(mesh, sampling, differ)
-    return {"max abs sdf difference": float(np.max(np.abs(base.astype(np.float64) - this))), "signs differ": int(differ.sum()),
-            f"visibility agrees: {labels[0]}": int(np.sum((this[differ] < 0) == inside)),
-            f"visibility agrees: {labels[1]}": int(np.sum((base[differ] < 0) == inside))}  # fmt: skip
-
-
-def visibility_at(mesh: Path, sampling: dict, rows: np.ndarray) -> np.ndarray:
-    """The visibility test at the pool's `rows` (the points drawn again: the same, in the same order)."""
-    if not rows.any():
-        return np.zeros(0, dtype=bool)
+def compare(mesh: Path, sampling: dict, base_draw: Path, threads: int) -> dict:
+    """This checkout's SDF on the baseline's points against the baseline's SDF there."""
+    drawn = np.load(base_draw)
+    points, base = drawn[:, :3], drawn[:, 3].astype(np.float32)
+    set_threads(threads)
     normalized = load_normalized(mesh)
-    spec = SamplingSpec.from_config(sampling)
-    points = draw_splits(ground_truth(normalized, spec).surface, spec, POOL_SPLITS)[["x", "y", "z"]].to_numpy(np.float64)
-    if len(points) != len(rows):
-        sys.exit(f"error: {mesh}: the pool dropped points, so its rows cannot be matched to the points drawn again")
-    return visibility_inside(normalized, np.ascontiguousarray(points[rows]))
+    this, _ = compute_sdf_guarded(ground_truth(normalized, SamplingSpec.from_config(sampling)), points)
+    this = this.astype(np.float32)  # as the draws store it
+    differ, same = (base < 0) != (this < 0), (base < 0) == (this < 0)
+    inside = visibility_inside(normalized, np.ascontiguousarray(points[differ])) if differ.any() else np.zeros(0, dtype=bool)
+    gap = np.abs(base.astype(np.float64) - this)
+    return {"points": len(points), "signs differ": int(differ.sum()),
+            "max abs sdf difference": float(gap.max(initial=0.0)), "same sign: max abs sdf difference": float(gap[same].max(initial=0.0)),
+            f"visibility sides with {THIS}": int(np.sum((this[differ] < 0) == inside)),
+            "visibility sides with the baseline": int(np.sum((base[differ] < 0) == inside))}  # fmt: skip
 
 
-def ratios(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    this, base = labels
-    rows = []
-    for kind in ("wall", "cpu"):
-        per_object = table[f"{this} {kind} s"] / table[f"{base} {kind} s"]
-        rows.append({"seconds": kind, f"median {this}": table[f"{this} {kind} s"].median(), f"median {base}": table[f"{base} {kind} s"].median(),
-                     "median per-object ratio": per_object.median(), "total ratio": table[f"{this} {kind} s"].sum() / table[f"{base} {kind} s"].sum()})  # fmt: skip
-    return pd.DataFrame(rows).round(3)
+def rate(row: dict | pd.DataFrame, label: str, seconds: str = "wall"):
+    """Both draws' points over both draws' seconds (`labelling`: the SDF's alone)."""
+    return points(row, label) / (row[f"{label} test {seconds}"] + row[f"{label} pool {seconds}"])
+
+
+def points(row: dict | pd.DataFrame, label: str):
+    return row[f"{label} test points"] + row[f"{label} pool points"]
+
+
+def per_object(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    speed = table[["object", "faces"]].assign(**{f"{kind} points": table[f"{THIS} {kind} points"] for kind in DRAWS})
+    for label in labels:
+        for kind in DRAWS:
+            speed[f"{label} {kind} points/s"] = table[f"{label} {kind} points"] / table[f"{label} {kind} wall"]
+        speed[f"{label} points/s"] = rate(table, label)
+        speed[f"{label} labelling points/s"] = rate(table, label, "labelling")
+    if len(labels) == 2:
+        this, base = labels
+        speed["speed-up"] = (speed[f"{this} points/s"] / speed[f"{base} points/s"]).round(2)
+        speed["CPU s ratio"] = (cpu(table, this) / cpu(table, base)).round(2)
+    return speed.round({column: 0 for column in speed.columns if column.endswith("points/s")})
+
+
+def summary(table: pd.DataFrame, speed: pd.DataFrame, labels: list[str], threads: int) -> pd.DataFrame:
+    rows = [{
+        "": label,
+        "median points/s (test + pool)": speed[f"{label} points/s"].median(),
+        "median labelling points/s (preparation left out)": speed[f"{label} labelling points/s"].median(),
+        "median test points/s": speed[f"{label} test points/s"].median(),
+        "median pool points/s": speed[f"{label} pool points/s"].median(),
+        "total wall s": table[[f"{label} {kind} wall" for kind in DRAWS]].to_numpy().sum(),
+        "total CPU s": cpu(table, label).sum(),
+        # What the threads would label per second, all busy: the CPU time spread over them.
+        "median points per CPU s x threads": (points(table, label) / cpu(table, label) * threads).median(),
+    } for label in labels]  # fmt: skip
+    out = pd.DataFrame(rows)
+    return out.round({column: 2 if column.startswith("total") else 0 for column in out.columns[1:]})
+
+
+def cpu(table: pd.DataFrame, label: str) -> pd.Series:
+    return table[f"{label} test cpu"] + table[f"{label} pool cpu"]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Every script in benchmarks/ runs: each with --smoke (small meshes of the built-in sample, few
 points, a few training steps) writes its page, so a change in the package cannot break a benchmark
-silently. The pages go to a temporary folder; docs/results/ is left alone."""
+silently (gpu_benchmark where torch sees a GPU; elsewhere it says why and writes nothing). The pages
+go to a temporary folder; docs/results/ is left alone."""
 
 import importlib
 import subprocess
@@ -20,8 +21,10 @@ from implicit3d.groundtruth import threads as gt_threads  # noqa: E402
 BENCHMARKS = sorted(path.stem for path in (REPO / "benchmarks").glob("*.py"))
 # Options that keep a benchmark's smoke run to seconds, beside --smoke.
 SMALL = {
+    "cpu_numerics": ["--rounds", "1", "--settings", "auto"],
     "damage_benchmark": ["--points", "2000"],
     "default_run": ["--models", "hashgrid"],
+    "gpu_benchmark": ["--no-cpu"],
     "groundtruth_benchmark": ["--points", "2000"],
     "scale": ["--sizes", "4", "--nested-size", "4"],
     "seal_sweep": ["--points", "2000", "--seals", "0.05,0.1"],
@@ -48,6 +51,8 @@ def threads_kept():
 
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_benchmark_writes_its_page(name, work, tmp_path, threads_kept, capsys):
+    if name == "gpu_benchmark" and (missing := importlib.import_module(name).gpu_missing()):
+        pytest.skip(missing)
     argv = ["--smoke", "--out", str(tmp_path), "--work", str(work / "shared"), *SMALL.get(name, [])]
     importlib.import_module(name).main(argv)
     page = (tmp_path / f"{name}.md").read_text()
@@ -56,6 +61,15 @@ def test_benchmark_writes_its_page(name, work, tmp_path, threads_kept, capsys):
     assert any(line.startswith("| ") for line in page.splitlines()), "the page has no table"
     assert f"[{name}]({name}.md)" in (tmp_path / "index.md").read_text()
     assert capsys.readouterr().out.startswith("# ")  # the page is printed too
+
+
+def test_gpu_benchmark_without_a_gpu_says_why_in_one_line(tmp_path):
+    missing = importlib.import_module("gpu_benchmark").gpu_missing()
+    if missing is None:
+        pytest.skip("torch sees a GPU: the smoke run measures it")
+    done = subprocess.run([sys.executable, "benchmarks/gpu_benchmark.py", "--smoke", "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, f"gpu_benchmark: skipped: {missing}\n"), done.stderr
+    assert not any(tmp_path.iterdir())
 
 
 def test_committed_results_index_is_current():

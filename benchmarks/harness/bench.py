@@ -100,9 +100,20 @@ class Bench:
         """The object normalized and its test points sampled, by the stages (kept in the work folder)."""
         return prepare(name, source, self.config, self.work)
 
+    def normalized_file(self, name: str, source: Path) -> Path:
+        """The normalize stage's mesh file of the object (its transform beside it, .json), without sampling it."""
+        return normalize_once(name, source, self.config, self.work)
+
     def normalized(self, name: str, source: Path):
         """The object as the normalize stage leaves it (a trimesh), without sampling it."""
-        return load_normalized(normalize_once(name, source, self.config, self.work))
+        return load_normalized(self.normalized_file(name, source))
+
+    def mesh_folder(self, folder: Path) -> Path:
+        """`folder` holding a link to the mesh file of each of `meshes()`: a collection of just those, for workflow runs."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in self.meshes().values():
+            (folder / path.name).symlink_to(path.resolve())
+        return folder
 
     def variant(self, label: str, arch: str, params: dict | None = None, training: dict | None = None, pool: dict | None = None) -> Variant:
         chosen = variant(self.config, label, arch, params, training, pool)

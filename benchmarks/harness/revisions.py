@@ -55,10 +55,16 @@ def working_copy(dest: Path) -> Path:
     return dest
 
 
-def tree_env(tree: Path, threads: int | None = None) -> dict[str, str]:
-    """The environment that runs `tree`'s package (its src/ first on the path), optionally on `threads` threads."""
+def tree_env(tree: Path, threads: int | None = None, changes: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The environment that runs `tree`'s package (its src/ first on the path), optionally on `threads`
+    threads, with `changes` (a value None unsets that variable)."""
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     env.pop("SNAKEMAKE_PROFILE", None)
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)
+    for name, value in (changes or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env

@@ -1,10 +1,10 @@
 """Runs one step with whatever `implicit3d` is first on the path, in its own process; prints its
 result as one JSON line. The harness runs it with a baseline checkout's src/ on PYTHONPATH
-(`stages.train_variant`, `stages.draw_pool`), so it uses only entry points that revisions share:
-`implicit3d.stages.train` and `evaluate`, `implicit3d.sampling.training_pool`.
+(`stages.train_variant`, `stages.run_in_tree`), so it uses only entry points that revisions share:
+`implicit3d.stages.train` and `evaluate`, `implicit3d.sampling.sample_splits`.
 
     python benchmarks/harness/runner.py train '{"points": ..., "mesh": ..., "out": ..., "name": ..., "spec": {...}, "threads": 1}'
-    python benchmarks/harness/runner.py pool '{"points": ..., "mesh": ..., "out": ..., "threads": 1}'
+    python benchmarks/harness/runner.py draw '{"mesh": ..., "sampling": {...}, "draw": "test", "out": ..., "threads": 1}'
 """
 
 from __future__ import annotations
@@ -25,21 +25,25 @@ def cpu_seconds() -> float:
 
 
 def train(task: dict) -> dict:
-    """The train stage, then the evaluate stage on the test split: the stages' own figures."""
+    """The train stage, then the evaluate stage on the test split: the stages' own figures, and the
+    train stage's CPU seconds."""
     from implicit3d.stages import evaluate
     from implicit3d.stages import train as train_stage
 
-    out = task["out"]
+    out, cpu = task["out"], cpu_seconds()
     info = train_stage(task["points"], task["mesh"], f"{out}.pt", f"{out}.json", task["spec"], threads=task["threads"], progress=False)
+    cpu = cpu_seconds() - cpu  # the whole stage's (its pool draw too), every thread's
     metrics = evaluate(f"{out}.pt", f"{out}.json", task["points"], f"{out}_eval.json", task["name"], task.get("label", "model"))
-    return {"info": {k: info[k] for k in INFO if k in info}, "metrics": metrics}
+    return {"info": {k: info[k] for k in INFO if k in info} | {"train_stage_cpu_s": cpu}, "metrics": metrics}
 
 
-def pool(task: dict) -> dict:
-    """Draw the training pool a samples file implies, as a train job does first; its SDF goes to `out` (.npy)."""
-    from implicit3d.io import read_points_metadata
+def draw(task: dict) -> dict:
+    """One draw as its job makes it: the test split (`draw: "test"`, a sample job's) or the training
+    pool (`"pool"`, a train job's), from the normalized mesh to the SDF, timed with the ground truth's
+    preparation. `labelling` is the seconds of the SDF alone; the points and their SDF go to `out`
+    (.npy, float64 columns x, y, z, sdf)."""
     from implicit3d.mesh import load_normalized
-    from implicit3d.sampling import training_pool
+    from implicit3d.sampling import POOL_SPLITS, STORED_SPLITS, SamplingSpec, ground_truth, sample_splits
 
     try:  # the ground truth's thread budget, where the revision has one
         from implicit3d.groundtruth import set_threads
@@ -47,14 +51,16 @@ def pool(task: dict) -> dict:
         set_threads(task["threads"])
     except ImportError:
         pass
-    meta, mesh = read_points_metadata(task["points"]), load_normalized(task["mesh"])
+    mesh, spec = load_normalized(task["mesh"]), SamplingSpec.from_config(task["sampling"])
     wall, cpu = time.perf_counter(), cpu_seconds()
-    frame, _ = training_pool(mesh, meta, source=task["mesh"])
-    result = {"wall": time.perf_counter() - wall, "cpu": cpu_seconds() - cpu, "points": len(frame)}
-    np.save(task["out"], frame["sdf"].to_numpy())
+    truth = ground_truth(mesh, spec)
+    frame, _ = sample_splits(mesh, spec, STORED_SPLITS if task["draw"] == "test" else POOL_SPLITS, truth)
+    result = {"wall": time.perf_counter() - wall, "cpu": cpu_seconds() - cpu, "points": len(frame),
+              "labelling": getattr(truth, "seconds", {}).get("sdf", float("nan"))}  # fmt: skip
+    np.save(task["out"], frame[["x", "y", "z", "sdf"]].to_numpy(np.float64))
     return result
 
 
 if __name__ == "__main__":
     command, task = sys.argv[1], json.loads(sys.argv[2])
-    print(json.dumps({"train": train, "pool": pool}[command](task), default=float))
+    print(json.dumps({"train": train, "draw": draw}[command](task), default=float))

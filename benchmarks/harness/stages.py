@@ -51,12 +51,14 @@ def normalize_once(name: str, source: Path, config: dict, work: Path) -> Path:
 @dataclass(frozen=True)
 class Variant:
     """What to train: a label, the model's spec (arch, params, training), the sampling config whose
-    training pool it draws, and where its code lives (None: this checkout, in this process)."""
+    training pool it draws, where its code lives (None: this checkout, in this process), and
+    environment variables for its process (a value None unsets one; only with a tree)."""
 
     label: str
     spec: dict
     sampling: dict
     tree: Path | None = field(default=None, compare=False)
+    env: dict[str, str | None] = field(default_factory=dict, compare=False)
 
 
 def renamed(name: str) -> str:
@@ -87,14 +89,15 @@ def train_variant(prepared: Prepared, chosen: Variant, config: dict, work: Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     task = {"points": str(points.points), "mesh": str(points.mesh), "out": str(out), "name": prepared.name,
             "label": chosen.label, "spec": chosen.spec, "threads": threads}  # fmt: skip
-    result = runner.train(task) if chosen.tree is None else run_in_tree(chosen.tree, "train", task, threads)
+    result = runner.train(task) if chosen.tree is None else run_in_tree(chosen.tree, "train", task, threads, chosen.env)
     metrics = {k: v for k, v in result["metrics"].items() if k not in ("object", "model")}
     return {"variant": chosen.label, "object": prepared.name, **result["info"], **metrics, "model_path": f"{out}.pt", "eval_path": f"{out}_eval.json"}
 
 
-def run_in_tree(tree: Path, command: str, task: dict, threads: int = 1) -> dict:
-    """`runner.py command task` in a fresh process on `tree`'s package; its JSON result."""
-    done = subprocess.run([sys.executable, runner.__file__, command, json.dumps(task)], cwd=tree, env=tree_env(tree, threads),
+def run_in_tree(tree: Path, command: str, task: dict, threads: int = 1, env: dict[str, str | None] | None = None) -> dict:
+    """`runner.py command task` in a fresh process on `tree`'s package (with the changes `env` to its
+    environment); its JSON result."""
+    done = subprocess.run([sys.executable, runner.__file__, command, json.dumps(task)], cwd=tree, env=tree_env(tree, threads, env),
                           capture_output=True, text=True)  # fmt: skip
     if done.returncode:
         raise SystemExit(f"error: {tree}: runner {command} failed:\n{done.stderr[-2000:]}")
