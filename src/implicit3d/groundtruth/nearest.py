@@ -14,8 +14,8 @@ them it names as the closest is an accident of indexing and rounding, so what de
 face (the `filled` sign's face-side rule) looks at all of them. Up to `TIES` are kept; a point
 with more (a vertex shared by many faces) says so.
 
-Against libigl's AABB tree (the previous search), the distances agree to 2.2e-16 on 1.5M
-points of each of 12 reference meshes (`benchmarks/pool_speed.py` compares the whole pools).
+Against libigl's AABB tree, the distances agree to 2.2e-16 on 1.5M points of each of 12 reference
+meshes (`benchmarks/pool_speed.py --baseline REV` compares whole draws with another revision's).
 """
 
 from __future__ import annotations
@@ -160,17 +160,17 @@ def _closest(points, limit2, tree, out_face, out_point, out_distance, out_ties, 
     stack_distance2 = np.empty(128)  # each node's box distance, pushed with it
     tie_face = np.empty(TIES, np.int64)  # faces within the margin of the best so far
     tie_distance2 = np.empty(TIES)
-    previous = -1
+    last_face = -1  # the closest face of the last point answered
     for i in range(points.shape[0]):
         x, y, z = points[i, 0], points[i, 1], points[i, 2]
         best, best_face, best_x, best_y, best_z = limit2[i], -1, np.nan, np.nan, np.nan
         kept, lost = 0, np.inf  # tie faces kept; the nearest one that did not fit
-        if previous >= 0 and usable[previous]:  # a first bound from the last point's face
-            qx, qy, qz = _on_triangle(x, y, z, vertices, faces, flat, previous)
+        if last_face >= 0 and usable[last_face]:  # a first bound from the last point's face
+            qx, qy, qz = _on_triangle(x, y, z, vertices, faces, flat, last_face)
             d2 = (qx - x) ** 2 + (qy - y) ** 2 + (qz - z) ** 2
             if d2 <= best:
-                best, best_face, best_x, best_y, best_z = d2, previous, qx, qy, qz
-                tie_face[0], tie_distance2[0], kept = previous, d2, 1
+                best, best_face, best_x, best_y, best_z = d2, last_face, qx, qy, qz
+                tie_face[0], tie_distance2[0], kept = last_face, d2, 1
         stack[0], stack_distance2[0] = 0, 0.0
         top = 1
         while top:
@@ -214,7 +214,7 @@ def _closest(points, limit2, tree, out_face, out_point, out_distance, out_ties, 
                 n += 1
         out_tie_count[i] = -1 if lost <= margin and best_face >= 0 else n
         if best_face >= 0:
-            previous = best_face
+            last_face = best_face
 
 
 @njit(cache=True, nogil=True, inline="always")
