@@ -22,11 +22,12 @@ fi
 COMMON=(--python-version 3.11 --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
         -c requirements/constraints.txt "${TORCH[@]}" --quiet)
 if [ -n "${UPGRADE:-}" ]; then COMMON+=(--upgrade); fi
+# The extras every lock holds (the backends' lock adds its own).
+EXTRAS=(--extra workflow --extra test --extra dev --extra export --extra docs)
 
-"$UV" pip compile pyproject.toml --extra workflow --extra test --extra dev --extra export --extra docs "${COMMON[@]}" -o requirements/lock.txt
+"$UV" pip compile pyproject.toml "${EXTRAS[@]}" "${COMMON[@]}" -o requirements/lock.txt
 # The backends are resolved inside the main lock: the same versions in both files.
-"$UV" pip compile pyproject.toml --extra workflow --extra test --extra dev --extra export --extra docs --extra backends \
-  -c requirements/lock.txt "${COMMON[@]}" -o requirements/lock-backends.txt
+"$UV" pip compile pyproject.toml "${EXTRAS[@]}" --extra backends -c requirements/lock.txt "${COMMON[@]}" -o requirements/lock-backends.txt
 # The CUDA lock: every pin of lock.txt but torch's, and the same torch version in its CUDA build with
 # what it pulls (nvidia-*, triton, cuda-*). PyPI's Linux torch is the CUDA build (CUDA 13 for 2.13);
 # CUDA_INDEX=https://download.pytorch.org/whl/cu126 (for example) resolves another CUDA version.
@@ -35,8 +36,7 @@ trap 'rm -f "$CPU_PINS"' EXIT
 grep -E '^[A-Za-z0-9][A-Za-z0-9._-]*==' requirements/lock.txt | grep -v '^torch==' > "$CPU_PINS"
 CUDA=(--python-version 3.11 --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" --quiet)
 if [ -n "${CUDA_INDEX:-}" ]; then CUDA+=(--extra-index-url "$CUDA_INDEX" --index-strategy unsafe-best-match --no-emit-index-url); fi
-"$UV" pip compile pyproject.toml --extra workflow --extra test --extra dev --extra export \
-  -c "$CPU_PINS" -c requirements/constraints-cuda.txt "${CUDA[@]}" -o requirements/lock-cuda.txt
+"$UV" pip compile pyproject.toml "${EXTRAS[@]}" -c "$CPU_PINS" -c requirements/constraints-cuda.txt "${CUDA[@]}" -o requirements/lock-cuda.txt
 sed -i "s|$CPU_PINS|requirements/lock.txt|" requirements/lock-cuda.txt  # the pins' source, not the temporary copy
 PYTHONPATH=src "$VENV/bin/python" -m implicit3d.lockfile conda-env requirements/lock.txt workflow/envs/implicit3d.yaml
 echo "lock: requirements/lock.txt ($(grep -c '==' requirements/lock.txt) packages), requirements/lock-backends.txt, requirements/lock-cuda.txt, workflow/envs/implicit3d.yaml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import logging
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from implicit3d import devices, workflow
+from implicit3d.config import validate_config
 from implicit3d.errors import ConfigError, TrainingError
 from implicit3d.io import read_json
 
@@ -53,7 +55,7 @@ def test_planning_fails_at_once_for_cuda_without_a_cuda_torch(monkeypatch):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["device"] = "cuda"
     with pytest.raises(ConfigError, match="device: cuda, but torch .* CPU-only build"):
-        workflow.validate_config(config, str(REPO / "config" / "schema.yaml"))
+        validate_config(config, str(REPO / "config" / "schema.yaml"))
 
 
 def test_auto_with_a_gpu_and_a_cpu_torch_warns(monkeypatch, capsys):
@@ -63,7 +65,7 @@ def test_auto_with_a_gpu_and_a_cpu_torch_warns(monkeypatch, capsys):
     monkeypatch.setattr(workflow, "local_gpu_count", lambda: 1)
     assert "1 NVIDIA GPU" in devices.gpu_left_idle("auto") and devices.gpu_left_idle("cpu") is None
     assert devices.device_label("cpu", "auto") == devices.CPU_DESPITE_GPU
-    workflow.validate_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), str(REPO / "config" / "schema.yaml"))
+    validate_config(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), str(REPO / "config" / "schema.yaml"))
     assert "warning: device: auto trains on the CPU" in capsys.readouterr().err
     monkeypatch.setattr(workflow, "local_gpu_count", lambda: 0)
     assert devices.gpu_left_idle("auto") is None and devices.device_label("cpu", "auto") == "cpu"
@@ -85,13 +87,14 @@ def sampled(tmp_path_factory) -> Path:
 def test_train_job_fails_before_drawing_its_pool_when_cuda_is_missing(sampled, monkeypatch):
     import torch
 
-    from implicit3d import stages
+    from implicit3d.stages import train
 
     if torch.cuda.is_available():
         pytest.skip("this host trains on CUDA")
-    monkeypatch.setattr(stages, "training_pool", lambda *a, **k: pytest.fail("drew the pool before checking the device"))
+    stage = importlib.import_module("implicit3d.stages.train")  # the module: `stages.train` is its function
+    monkeypatch.setattr(stage, "training_pool", lambda *a, **k: pytest.fail("drew the pool before checking the device"))
     with pytest.raises(TrainingError, match="device: cuda, but torch"):
-        stages.train(str(sampled / "s.parquet"), str(sampled / "n.ply"), str(sampled / "m.pt"), str(sampled / "m.json"), SPEC, device="cuda", progress=False)
+        train(str(sampled / "s.parquet"), str(sampled / "n.ply"), str(sampled / "m.pt"), str(sampled / "m.json"), SPEC, device="cuda", progress=False)
 
 
 def test_summary_device_column_says_the_gpu_was_left_idle(sampled, monkeypatch, caplog):
