@@ -25,6 +25,13 @@ prepare(config, f"{workflow.basedir}/config/schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+
+
+if CHAIN:
+
+    include: "workflow/rules/chain.smk"
+
+
 include: "workflow/rules/collection.smk"
 include: "workflow/rules/failures.smk"
 include: "workflow/rules/normalize.smk"
@@ -44,7 +51,5 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         # A shard job's run makes its objects' files; the top-level run, the collection's.
-        object_targets()
-        if SHARD_INDEX is not None
-        else ["results/summary.csv", "results/metrics.json", report_targets()],
+        all_targets,
     default_target: True

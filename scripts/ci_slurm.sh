@@ -181,8 +181,9 @@ say "sample workflow finished in $(( $(date +%s) - t0 )) s"
 
 ids=$(submitted_ids "$OK/snakemake.log")
 n_ids=$(echo "$ids" | grep -c . || true)
-# One job per object for each of these; later stages (figures ...) are checked by job id below.
-declare -A expect=([normalize]=2 [sample]=2 [train]=2 [evaluate]=2)
+# One job per object (object_jobs: chain, the default: each object's stages in one job); every job
+# is then checked by id below.
+declare -A expect=([object]=2)
 for rule in "${!expect[@]}"; do
   n=$(find "$OK/.snakemake/slurm_logs/rule_$rule" -name '*.log' 2>/dev/null | wc -l)
   [ "$n" = "${expect[$rule]}" ] || die "expected ${expect[$rule]} Slurm jobs of rule $rule, found $n"
@@ -242,11 +243,12 @@ say "OK: $n_ids Slurm jobs for 2 objects ($(echo $ids | tr '\n' ' ')), summary i
 BAD="$WORK/bad"
 mkdir -p "$BAD/meshes"
 echo "this is not a mesh" >"$BAD/meshes/broken.obj"
-say "running a workflow whose normalize job must fail"
+say "running a workflow whose object job must fail at normalize"
 if run_workflow "$BAD"; then die "the workflow with a broken mesh succeeded"; fi
 bad_id=$(submitted_ids "$BAD/snakemake.log" | head -n 1)
 [ -n "$bad_id" ] || { tail -n 30 "$BAD/snakemake.log"; die "the broken mesh's job was never submitted to Slurm"; }
-grep -q "Error in rule normalize" "$BAD/snakemake.log" || die "snakemake did not report the failed normalize job"
+grep -q "Error in rule object" "$BAD/snakemake.log" || die "snakemake did not report the failed object job"
+grep -rq "implicit3d normalize error: .*broken.obj" "$BAD/.snakemake/slurm_logs" || die "the normalize stage's one-line error is not in the job's Slurm log"
 grep -qE "SLURM-job '$bad_id' failed" "$BAD/snakemake.log" || die "the Slurm job $bad_id was not reported as failed"
 grep -qE "_job_complete: JobId=$bad_id WEXITSTATUS [1-9]" "$WORK/slurmctld.log" || die "slurmctld did not see job $bad_id fail"
 say "OK: job $bad_id failed in Slurm and snakemake reported it"

@@ -35,7 +35,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def planned_objects(output: str) -> list[str]:
-    return sorted(set(re.findall(r"output: results/normalized/(.+)\.ply,", output)))
+    return sorted(set(re.findall(r"output: results/normalized/(.+?)\.ply[ ,]", output)))
 
 
 def test_a_dry_run_plans_exactly_each_datasets_objects(tmp_path):
@@ -96,22 +96,36 @@ def test_the_report_groups_figures_by_model_and_category(shapenet_run):
     assert "hashgrid / 02691156 (airplane)" in text and "hashgrid / 03001627 (chair)" in text
 
 
+def test_figures_for_the_worst_objects_of_each_category(shapenet_run, tmp_path):
+    """products.figures_for: 1 names each category's worst object by F1 near, and only their figures are targets."""
+    (tmp_path / "worst.yaml").write_text("products: {figures_for: 1}\n")
+    meshes = next(Path(p).parents[3] for p in read_summary(shapenet_run / "results" / "summary.csv").path if p)
+    run = snakemake(shapenet_run, "--configfile", str(TINY), str(tmp_path / "worst.yaml"), "--config", f"meshes={meshes}", "models=[hashgrid]")
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = read_summary(shapenet_run / "results" / "summary.csv")
+    rows = rows[rows.object != "mean"]
+    expected = sorted(rows.loc[rows.groupby("category").f1_near.idxmin(), "object"])
+    worst = pd.read_csv(shapenet_run / "results" / "figures" / "worst.csv", dtype=str)
+    assert list(worst.model) == ["hashgrid", "hashgrid"] and sorted(worst.object) == expected
+
+
 def test_fit_writes_the_files_the_workflow_would(shapenet_run, tmp_path):
     """`implicit3d fit` on one more object, into the run's results: the workflow then has nothing to
     redo for it but the collection steps, and its summary row holds fit's numbers."""
     mesh = tmp_path / "extra" / "bunny.ply"
     mesh.parent.mkdir()
     datasets.solid(2).export(mesh)
-    fit = subprocess.run([str(IMPLICIT3D), "fit", str(mesh), "-o", "results", "--configfile", str(TINY), "--model", "hashgrid"],
+    fit = subprocess.run([str(IMPLICIT3D), "fit", str(mesh), "-o", "results", "--configfile", str(TINY), "--model", "hashgrid", "--reconstruct"],
                          cwd=shapenet_run, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert fit.returncode == 0, fit.stderr[-2000:]
     assert re.search(r"\| hashgrid \| 0\.\d{4} \| 0\.\d{4} \|", fit.stdout)
     record = json.loads(next((shapenet_run / "results" / "eval" / "hashgrid").glob("*/bunny.json")).read_text())
-    run = snakemake(shapenet_run, "-n", "--config", f"meshes={mesh.parent}", "models=[hashgrid]")
-    assert run.returncode == 0, run.stderr[-2000:]
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout.split("Job stats:")[1].split("\n\n")[1], re.M))
-    assert not {"normalize", "sample", "train", "evaluate"} & set(jobs), jobs
     run = snakemake(shapenet_run, "--config", f"meshes={mesh.parent}", "models=[hashgrid]")
     assert run.returncode == 0, run.stderr[-2000:]
+    # The object's job only drew the figures fit does not make: every other stage was fresh.
+    log = (shapenet_run / "results" / "logs" / "object" / "bunny.log").read_text()
+    for stage in ("normalize", "sample", "train", "evaluate", "reconstruct"):
+        assert re.search(rf"^{stage} +(hashgrid +)?fresh", log, re.M), log
+    assert re.search(r"^figures +hashgrid +\d", log, re.M), log
     row = read_summary(shapenet_run / "results" / "summary.csv").set_index("object").loc["bunny"]
     assert row.f1_near == record["f1_near"] and row.model_bytes == record["model_bytes"]

@@ -241,3 +241,15 @@ def test_cgal_sample_both_signs_match_the_winding_number():
         for sign in SIGNS:
             agree = np.mean((gt.compute_sdf(mesh, points, sign=sign) < 0) == reference)
             assert agree > 0.999, (path.name, sign, agree)
+
+
+def test_one_ground_truth_per_mesh_content_and_convention(sphere):
+    """What an object's stages share when they run in one process (object_jobs: chain)."""
+    GroundTruth = gt.GroundTruth
+    first = GroundTruth.shared(sphere)
+    assert GroundTruth.shared(sphere.copy()) is first  # the same content, loaded again
+    assert GroundTruth.from_config(sphere, {"sign": "filled"}) is first
+    solid = GroundTruth.shared(sphere, sign="solid")
+    assert solid is not first and solid.sign == "solid"
+    moved = sphere.copy().apply_translation((0.01, 0, 0))
+    assert GroundTruth.shared(moved, sign="solid") is not solid

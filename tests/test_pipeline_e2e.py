@@ -33,9 +33,11 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
+    """The sample's run with one job per stage (object_jobs: steps); the sharded run below makes each
+    object in one job, and must give the same summary."""
     workdir = tmp_path_factory.mktemp("wf")
     meshes = copy_workflow(workdir)
-    run = snakemake(workdir, "--config", f"meshes={meshes}")
+    run = snakemake(workdir, "--config", f"meshes={meshes}", "object_jobs=steps")
     assert run.returncode == 0, run.stderr[-3000:]
     return workdir
 
@@ -66,7 +68,7 @@ def test_every_rule_wrote_its_log(finished_run):
 
 
 def test_second_run_has_nothing_to_do(finished_run):
-    run = snakemake(finished_run, "--config", f"meshes={finished_run / 'meshes'}", "-n")
+    run = snakemake(finished_run, "--config", f"meshes={finished_run / 'meshes'}", "object_jobs=steps", "-n")
     assert run.returncode == 0
     assert "Nothing to be done" in run.stdout + run.stderr
 
@@ -152,7 +154,7 @@ def test_cli_predict_on_the_test_points_reproduces_the_summary_f1_exactly(finish
 def _build_report(run_dir):
     report = run_dir / "results" / "report.html"
     if not report.exists():
-        run = snakemake(run_dir, "--config", f"meshes={run_dir / 'meshes'}", "--report", str(report))
+        run = snakemake(run_dir, "--config", f"meshes={run_dir / 'meshes'}", "object_jobs=steps", "--report", str(report))
         assert run.returncode == 0, run.stderr[-3000:]
     return report
 

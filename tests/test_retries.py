@@ -74,17 +74,18 @@ def test_without_a_retry_the_same_job_fails(tmp_path):
 
 # Rules of the real workflow that declare mem_mb and runtime; the dry run must plan each of them.
 RESOURCE_RULES = {
-    "normalize", "sample", "train", "evaluate", "reconstruct",
+    "object", "normalize", "sample", "train", "evaluate", "reconstruct",
     "figures", "summary_report", "figure_size", "viewer", "aggregate", "tracking",
 }  # fmt: skip
 
 
-def planned_resources(workdir: Path, attempt: int) -> dict[str, list[dict[str, str]]]:
+def planned_resources(workdir: Path, attempt: int, jobs: str) -> dict[str, list[dict[str, str]]]:
     """Per rule, the resources of each job that the real workflow's dry run plans at `attempt`
-    (Snakemake's --attempt sets the attempt that jobs start from, as a retried remote job does)."""
+    (Snakemake's --attempt sets the attempt that jobs start from, as a retried remote job does),
+    with `jobs` as object_jobs (chain: one job per object; steps: one per stage)."""
     cmd = [
         str(SNAKEMAKE), "-n", "--cores", "1", "--attempt", str(attempt),
-        "--configfile", str(REPO / "tests" / "data" / "tiny.yaml"), "--config", "meshes=meshes",
+        "--configfile", str(REPO / "tests" / "data" / "tiny.yaml"), "--config", "meshes=meshes", f"object_jobs={jobs}",
     ]  # fmt: skip
     run = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
     text = run.stdout + run.stderr
@@ -109,7 +110,7 @@ def test_every_rule_of_the_workflow_scales_memory_and_time_with_attempt(tmp_path
     (tmp_path / "meshes").mkdir()
     shutil.copy(REPO / "data" / "sample_meshes" / "joint.ply", tmp_path / "meshes")
 
-    first, second = planned_resources(tmp_path, 1), planned_resources(tmp_path, 2)
+    first, second = (planned_resources(tmp_path, attempt, "steps") | planned_resources(tmp_path, attempt, "chain") for attempt in (1, 2))
     assert RESOURCE_RULES <= set(first), sorted(first)
     assert first.keys() == second.keys()
     checked = set()

@@ -1,4 +1,5 @@
-"""GPU requests of the train rule and the SLURM profiles, checked through Snakemake's dry run."""
+"""GPU requests of the job that trains (an object's job; with object_jobs: steps, the train job) and
+the SLURM profiles, checked through Snakemake's dry run."""
 
 import re
 import shutil
@@ -45,8 +46,9 @@ def dry_run(workdir: Path, *args: str, configs: tuple[Path, ...] = ()) -> subpro
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
 
 
-def train_resources(workdir: Path, *args: str, rule: str = "train", configs: tuple[Path, ...] = ()) -> dict[str, str]:
-    """The resources Snakemake's dry run plans for the rule's (first) job."""
+def train_resources(workdir: Path, *args: str, rule: str = "object", configs: tuple[Path, ...] = ()) -> dict[str, str]:
+    """The resources Snakemake's dry run plans for the (first) job of `rule`: an object's job by
+    default, which trains its models (the train job with object_jobs: steps)."""
     run = dry_run(workdir, *args, configs=configs)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     block = re.search(rf"rule {rule}:\n(.*?)\n\n", run.stdout + run.stderr, re.S)
@@ -64,11 +66,12 @@ def test_cuda_device_requests_a_gpu_locally(dry_workdir):
     else:
         assert train_resources(dry_workdir, "device=cuda")["gpu"] == "1"
     assert train_resources(dry_workdir, "device=cpu")["gpu"] == "0"
+    assert train_resources(dry_workdir, "device=cpu", "object_jobs=steps", rule="train")["gpu"] == "0"
 
 
 def test_slurm_profile_gives_shards_the_gpu_that_training_asks_for(dry_workdir):
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
-    assert profile["shard"].get("gpu") == profile["train"].get("gpu") == 1
+    assert profile["shard"].get("gpu") == profile["object"].get("gpu") == profile["train"].get("gpu") == 1
     sharded = dry_workdir / "sharded.yaml"
     sharded.write_text("shards: {size: 1, threads: 2, mem_mb: 8000, runtime: 60}\n")
     res = train_resources(dry_workdir, "--profile", str(REPO / "profiles" / "slurm"), rule="shard", configs=(sharded,))
@@ -79,7 +82,8 @@ def test_slurm_profile_maps_cluster_resources(dry_workdir):
     res = train_resources(dry_workdir, "--profile", str(REPO / "profiles" / "slurm"))
     assert res["gpu"] == "1" and res["cpus_per_gpu"] == "4"  # device: auto still asks for a GPU
     assert res["slurm_partition"] == "main"
-    assert (res["mem_mb"], res["runtime"]) == ("4000", "60")  # from config/config.yaml, not the profile
+    # From config/config.yaml, not the profile: an object's job reserves its stages' largest memory and their summed time.
+    assert (res["mem_mb"], res["runtime"]) == ("4000", "130")
 
 
 def test_ci_profile_overrides_the_user_profile(dry_workdir):

@@ -92,13 +92,16 @@ def planned_jobs(work: Path, configfile: Path | None = None, shard: int | None =
 def test_large_collection_plans_shard_jobs_only(collection):
     jobs = planned_jobs(collection)
     assert jobs["shard"] == AUTO_THRESHOLD // AUTO_SIZE
-    assert not {"normalize", "sample", "train", "evaluate", "reconstruct", "figures"} & set(jobs)
+    assert not {"object", "normalize", "sample", "train", "evaluate", "reconstruct", "figures"} & set(jobs)
     assert {"aggregate", "viewer", "tracking"} <= set(jobs)  # the collection steps still run here
 
 
 def test_shard_run_plans_its_own_objects_only(collection):
-    jobs = planned_jobs(collection, shard=2)
-    assert jobs["normalize"] == jobs["train"] == jobs["figures"] == AUTO_SIZE
+    """Each of its objects as one job (its stages in one worker process), even where the
+    configuration asks for a job per stage."""
+    (collection / "steps.yaml").write_text("object_jobs: steps\n")
+    jobs = planned_jobs(collection, shard=2, configfile=collection / "steps.yaml")
+    assert jobs["object"] == AUTO_SIZE and not {"normalize", "train", "figures"} & set(jobs)
     assert "shard" not in jobs and "aggregate" not in jobs
 
 
@@ -106,4 +109,7 @@ def test_size_zero_plans_every_object(collection):
     (collection / "unsharded.yaml").write_text("shards: {size: 0}\n")
     jobs = planned_jobs(collection, configfile=collection / "unsharded.yaml")
     assert "shard" not in jobs
+    assert jobs["object"] == AUTO_THRESHOLD
+    (collection / "steps.yaml").write_text("shards: {size: 0}\nobject_jobs: steps\n")
+    jobs = planned_jobs(collection, configfile=collection / "steps.yaml")
     assert jobs["normalize"] == jobs["train"] == jobs["evaluate"] == AUTO_THRESHOLD

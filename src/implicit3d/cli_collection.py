@@ -36,6 +36,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--object", help="object id (default: the id its dataset layout gives it, e.g. ShapeNet's 02691156/<model>; else the file name)")
     p.add_argument("--model", action="append", default=None, metavar="NAME", help="architecture to train (repeatable; default: the config's `models`)")
     p.add_argument("--reconstruct", action="store_true", help="also marching cubes, Chamfer distance and normal consistency")
+    p.add_argument("--figures", action="store_true", help="also the figures (SDF slices, rendering, sphere tracing; implies --reconstruct)")
     p.add_argument("--configfile", nargs="+", action="extend", default=[], metavar="FILE", help=config_help)
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="one value, read as YAML (repeatable)")
 
@@ -72,6 +73,7 @@ def fit_command(args) -> int:
     from .chain import fit_object
     from .collection.ids import id_problem
     from .collection.layouts import object_id_of
+    from .products import FIGURE_KINDS, Products
 
     config = _config(args.configfile, args.set)
     mesh = Path(args.mesh)
@@ -85,7 +87,8 @@ def fit_command(args) -> int:
         if model not in config["architectures"]:
             raise UsageError(f"--model: '{model}' is not defined under architectures (have: {', '.join(config['architectures'])})")
     print(f"fit {mesh} as object '{object_id}' -> {args.output}", flush=True)
-    records = fit_object(mesh, args.output, object_id, config, args.model, args.reconstruct, report=lambda line: print(line, flush=True))
+    products = Products(reconstruction=args.reconstruct or args.figures, figures=FIGURE_KINDS if args.figures else (), viewer=False)
+    records = fit_object(mesh, args.output, object_id, config, args.model, products, report=lambda line: print(line, flush=True))
     print(_metrics_table(records))
     sys.stdout.flush()
     return 0

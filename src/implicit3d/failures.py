@@ -76,11 +76,17 @@ def build_chains(
     return chains
 
 
+CHAIN_RULE = "object"  # an object's stages in one job (chain.smk): its stages' own logs say which failed
+
+
 def object_rules(workflow, rules) -> list[tuple[str, list[str], list[str]]]:
-    """(name, output patterns, log patterns) of every Snakemake rule with an {object} output,
-    in definition order (upstream first); `workflow` and `rules` are the Snakefile's globals."""
+    """(name, output patterns, log patterns) of every per-stage Snakemake rule with an {object}
+    output, in definition order (upstream first); `workflow` and `rules` are the Snakefile's globals.
+    The chain rule is left out: its stages log where the per-stage rules do."""
     found = []
     for rule in workflow.rules:
+        if rule.name == CHAIN_RULE:
+            continue
         proxy = getattr(rules, rule.name)
         outputs = [str(p) for p in proxy.output]
         if any("{object}" in p for p in outputs):

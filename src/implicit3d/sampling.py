@@ -101,7 +101,7 @@ def split_points(mesh: trimesh.Trimesh, spec: SplitSpec, rng: np.random.Generato
 
 
 def ground_truth(mesh: trimesh.Trimesh, spec: SamplingSpec) -> GroundTruth:
-    return GroundTruth(mesh, spec.method, spec.sign, spec.seal)
+    return GroundTruth.shared(mesh, spec.method, spec.sign, spec.seal)
 
 
 def sample_all(mesh: trimesh.Trimesh, spec: SamplingSpec, truth: GroundTruth | None = None) -> tuple[pd.DataFrame, dict]:

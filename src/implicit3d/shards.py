@@ -45,7 +45,10 @@ def nested_command(
     cmd += ["--cores", str(cores), "--resources", f"mem_mb={mem_mb}", "--configfile", config_file]
     # Shards write disjoint files, so they need not lock the directory against each other; the
     # top-level run holds the lock. --keep-going: one bad object does not stop its shard mates.
-    cmd += ["--nolock", "--keep-going", "--rerun-incomplete", "--executor", "local"]
+    # --keep-incomplete: an object's job (object_jobs: chain) that failed keeps the files its finished
+    # stages made, and its rerun redoes only the rest. --force-use-threads: that job runs in this
+    # process, handing the object to workers that imported everything once (implicit3d.workers).
+    cmd += ["--nolock", "--keep-going", "--rerun-incomplete", "--keep-incomplete", "--force-use-threads", "--executor", "local"]
     if deployment:
         cmd += ["--software-deployment-method", *deployment]
     return cmd

@@ -59,6 +59,20 @@ def load_records(
     return frame[KEY_COLUMNS + EXTRA_COLUMNS].sort_values(order, key=_natural).reset_index(drop=True)
 
 
+def worst_objects(table: pd.DataFrame, count: int) -> pd.DataFrame:
+    """Each model's `count` objects of lowest F1 near the surface, in each category (model, object)."""
+    rows = table[table["object"].astype(str) != "mean"]
+    groups = ["model", "category"] if "category" in rows else ["model"]
+    chosen = rows.sort_values(["f1_near", "object"]).groupby(groups, sort=True, dropna=False).head(count)
+    return chosen.sort_values(["model", "object"])[["model", "object"]].reset_index(drop=True)
+
+
+def read_worst(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """The (model, object) pairs a worst-objects file lists."""
+    frame = pd.read_csv(path, keep_default_na=False, dtype=str)
+    return list(zip(frame["model"], frame["object"], strict=True))
+
+
 def has_categories(table: pd.DataFrame) -> bool:
     return "category" in table and bool((table["category"].fillna("").astype(str) != "").any())
 

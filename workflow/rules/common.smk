@@ -4,7 +4,10 @@ from implicit3d import viewer_assets
 from implicit3d.collection import ID_PATTERN, spread
 from implicit3d.collection.table import collection_line
 from implicit3d.shards import shard_index, shard_size, split_shards
+from implicit3d.chain import stage_fingerprint
 from implicit3d.config import model_spec
+from implicit3d.products import Products
+from implicit3d.summary import read_worst
 from implicit3d.workflow import load_collection, model_tag, sample_tag, scale_with_attempt, train_gpus
 
 COLLECTION = load_collection(config)
@@ -20,6 +23,8 @@ else:
 OBJECTS = list(MESHES)
 # This run hands its objects to shard jobs and plans only them and the collection steps.
 SHARDED = bool(SHARDS) and SHARD_INDEX is None
+# An object's stages in one job (the `object` job of chain.smk) in a shard job's run always, else as configured.
+CHAIN = SHARD_INDEX is not None or config["object_jobs"] == "chain"
 MODELS = config["models"]
 SAMPLE_TAG = sample_tag(config)
 MODEL_TAGS = {m: model_tag(config, m) for m in MODELS}
@@ -50,16 +55,73 @@ def eval_paths(wildcards, objects=None):
 
 
 def reconstruction_paths(wildcards, objects=None):
-    return per_model("results/meshes/{model}/{tag}/{object}.json", objects)
+    """The reconstructions' records (none without products.reconstruction)."""
+    return per_model("results/meshes/{model}/{tag}/{object}.json", objects) if PRODUCTS.reconstruction else []
 
 
 def info_paths():
     return per_model("results/models/{model}/{tag}/{object}.json")
 
 
-def figure_paths():
-    stems = per_model("results/figures/{model}/{tag}/{object}")
-    return [f"{stem}_{kind}.png" for stem in stems for kind in ("slices", "render", "trace")]
+PRODUCTS = Products.from_config(config)
+# Each figure kind's caption and label in the report.
+FIGURE_REPORT = {"slices": ("slices.rst", "SDF slices"), "render": ("render.rst", "reconstruction"), "trace": ("trace.rst", "sphere tracing")}
+
+
+def figure_paths(objects=None):
+    """The per-object figures every object gets (none when only the worst objects get them)."""
+    stems = per_model("results/figures/{model}/{tag}/{object}", objects)
+    return [f"{stem}_{kind}.png" for stem in stems for kind in PRODUCTS.per_object_figures]
+
+
+def chain_outputs():
+    """The object rule's outputs: every per-object file the per-stage rules make for it. Flagged
+    `update`: Snakemake leaves the files of a rerun object in place, and the chain redoes only the
+    stages whose files are missing or stale (a failed job restores a file it had replaced)."""
+    out = {"mesh": "results/normalized/{object}.ply", "transform": "results/normalized/{object}.json",
+           "samples": f"results/samples/{SAMPLE_TAG}/{{object}}.parquet"}  # fmt: skip
+    for m in MODELS:
+        stem = f"{m}/{MODEL_TAGS[m]}/{{object}}"
+        out.update({f"{m}__model": f"results/models/{stem}.pt", f"{m}__info": f"results/models/{stem}.json", f"{m}__eval": f"results/eval/{stem}.json"})
+        if PRODUCTS.reconstruction:
+            out.update({f"{m}__mesh": f"results/meshes/{stem}.ply", f"{m}__recon": f"results/meshes/{stem}.json"})
+    out = {name: update(path) for name, path in out.items()}
+    for m in MODELS:
+        for kind in PRODUCTS.per_object_figures:
+            out[f"{m}__{kind}"] = figure_report(update(f"results/figures/{m}/{MODEL_TAGS[m]}/{{object}}_{kind}.png"), kind, m)
+    return out
+
+
+def chain_fingerprints(wildcards):
+    """Each stage's fingerprint for one object (implicit3d.chain): what the object rule reruns on."""
+    stages = [("normalize", None), ("sample", None)]
+    stages += [(s, m) for m in MODELS for s in ("train", "evaluate", "reconstruct", "figures")]
+    return {f"{s}/{m or ''}": stage_fingerprint(s, config, wildcards.object, m) for s, m in stages}
+
+
+def figure_report(path, kind, model=None):
+    """A figure in the report; `model` where the path names it rather than a {model} wildcard."""
+    return report(
+        path,
+        category="Objects",
+        subcategory=figure_group if model is None else (lambda wildcards: figure_group(wildcards, model)),
+        labels={"object": "{object}", "figure": FIGURE_REPORT[kind][1]},
+        caption=f"../report/{FIGURE_REPORT[kind][0]}",
+    )
+
+
+def figure_outputs():
+    """The figures rule's outputs: the kinds `products.figures` names, each in the report."""
+    return {kind: figure_report(f"results/figures/{{model}}/{{tag}}/{{object}}_{kind}.png", kind) for kind in PRODUCTS.figures}
+
+
+def figure_inputs(wildcards):
+    """The figures rule's inputs: the reconstruction too where the figures draw it."""
+    stem = f"{wildcards.model}/{wildcards.tag}/{wildcards.object}"
+    inputs = {"model": f"results/models/{stem}.pt", "truth": f"results/normalized/{wildcards.object}.ply", "evaluation": f"results/eval/{stem}.json"}
+    if PRODUCTS.reconstruction:
+        inputs.update(mesh=f"results/meshes/{stem}.ply", metrics=f"results/meshes/{stem}.json")
+    return inputs
 
 
 def shard_markers():
@@ -80,10 +142,30 @@ def object_targets():
 def report_targets():
     """Per-object figures, collection figures, the summary page and the viewer of the report."""
     paths = [] if SHARDED else figure_paths()  # with shards, the shard jobs draw them
+    if PRODUCTS.figures_for is not None and PRODUCTS.figures:
+        paths.append("results/figures/worst.csv")  # then worst_figure_paths, once the summary says which
     paths.append("results/figures/f1_near_vs_volume.png")
     if len(MODELS) > 1:  # size vs F1 compares architectures: nothing to compare with one
         paths.append("results/figures/size_vs_f1.png")
-    return paths + ["results/summary.html", "results/viewer.html"]
+    return paths + ["results/summary.html"] + (["results/viewer.html"] if PRODUCTS.viewer else [])
+
+
+def all_targets(wildcards):
+    """What a run makes: a shard job's run, its objects' files; the top-level run, the collection's
+    (and, with products.figures_for, the worst objects' figures once the summary names them)."""
+    if SHARD_INDEX is not None:
+        return object_targets()
+    paths = ["results/summary.csv", "results/metrics.json", *report_targets()]
+    if PRODUCTS.figures_for is not None and PRODUCTS.figures:
+        paths += worst_figure_paths(wildcards)
+    return paths
+
+
+def worst_figure_paths(wildcards):
+    """The figures of each model's worst objects, once the `worst` checkpoint has chosen them."""
+    chosen = read_worst(checkpoints.worst.get().output[0])
+    stems = [f"results/figures/{m}/{MODEL_TAGS[m]}/{o}" for m, o in chosen if m in MODEL_TAGS]
+    return [f"{stem}_{kind}.png" for stem in stems for kind in PRODUCTS.figures]
 
 
 def train_gpu(wildcards):
@@ -96,10 +178,11 @@ def train_gpu(wildcards):
 VIEWER_OBJECTS = spread(COLLECTION, 200) if SHARD_INDEX is None else OBJECTS[:200]
 
 
-def figure_group(wildcards):
+def figure_group(wildcards, model=None):
     """The report's group of an object's figures: its model, and its category where it has one."""
+    model = model or wildcards.model
     label = category_labels([wildcards.object]).get(wildcards.object)
-    return f"{wildcards.model} / {label}" if label else wildcards.model
+    return f"{model} / {label}" if label else model
 
 
 ENTRIES = {e.object: e for e in COLLECTION.entries}

@@ -3,33 +3,9 @@
 
 rule figures:
     input:
-        model="results/models/{model}/{tag}/{object}.pt",
-        truth="results/normalized/{object}.ply",
-        evaluation="results/eval/{model}/{tag}/{object}.json",
-        mesh="results/meshes/{model}/{tag}/{object}.ply",
-        metrics="results/meshes/{model}/{tag}/{object}.json",
+        unpack(figure_inputs),
     output:
-        slices=report(
-            "results/figures/{model}/{tag}/{object}_slices.png",
-            category="Objects",
-            subcategory=figure_group,
-            labels={"object": "{object}", "figure": "SDF slices"},
-            caption="../report/slices.rst",
-        ),
-        render=report(
-            "results/figures/{model}/{tag}/{object}_render.png",
-            category="Objects",
-            subcategory=figure_group,
-            labels={"object": "{object}", "figure": "reconstruction"},
-            caption="../report/render.rst",
-        ),
-        trace=report(
-            "results/figures/{model}/{tag}/{object}_trace.png",
-            category="Objects",
-            subcategory=figure_group,
-            labels={"object": "{object}", "figure": "sphere tracing"},
-            caption="../report/trace.rst",
-        ),
+        **figure_outputs(),
     params:
         slice_resolution=config["figures"]["slice_resolution"],
         domain=config["sampling"]["volume"],
@@ -47,6 +23,28 @@ rule figures:
         "../envs/implicit3d.yaml"
     script:
         "../scripts/figures.py"
+
+
+# With products.figures_for = N, only each model's N worst objects (per category) get figures: this
+# checkpoint names them once the summary exists, and the figures rule then draws them.
+checkpoint worst:
+    input:
+        "results/summary.csv",
+    output:
+        "results/figures/worst.csv",
+    params:
+        worst=PRODUCTS.figures_for,
+    log:
+        "results/logs/worst.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=scale_with_attempt(1000),
+        runtime=scale_with_attempt(5),
+    conda:
+        "../envs/implicit3d.yaml"
+    script:
+        "../scripts/worst.py"
 
 
 rule summary_report:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..products import Products
 
 
 def model_spec(config: dict, model: str, obj: str | None = None) -> dict:
@@ -64,6 +65,7 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     for model in config["models"]:
         model_spec(config, model)
     check_model_params(config)
+    Products.from_config(config)  # what draws a reconstruction needs one
     from ..devices import device_problem, gpu_left_idle
 
     if problem := device_problem(config["device"]):

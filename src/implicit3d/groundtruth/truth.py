@@ -15,6 +15,7 @@ The other methods are other libraries with their own signs (see `backends`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import numpy as np
@@ -37,6 +38,7 @@ DEFAULT_SIGN = "filled"
 # Openings narrower than this count as closed under `filled` (normalized frame: the mesh
 # fits the unit sphere). Chosen by measurement on the reference meshes (benchmarks/seal_sweep.py).
 DEFAULT_SEAL = 0.1
+_SHARED: tuple | None = None  # (content key, GroundTruth): the last one built by GroundTruth.shared
 
 
 class GroundTruth:
@@ -67,7 +69,20 @@ class GroundTruth:
     @classmethod
     def from_config(cls, mesh: trimesh.Trimesh, sampling: dict) -> GroundTruth:
         """The ground truth a `sampling` config section asks for (method, sign, seal; defaults where absent)."""
-        return cls(mesh, sampling.get("method", DEFAULT_METHOD), sampling.get("sign", DEFAULT_SIGN), float(sampling.get("seal", DEFAULT_SEAL)))
+        return cls.shared(mesh, sampling.get("method", DEFAULT_METHOD), sampling.get("sign", DEFAULT_SIGN), float(sampling.get("seal", DEFAULT_SEAL)))
+
+    @classmethod
+    def shared(cls, mesh: trimesh.Trimesh, method: str = DEFAULT_METHOD, sign: str = DEFAULT_SIGN, seal: float = DEFAULT_SEAL) -> GroundTruth:
+        """The ground truth of this mesh's content, built once per process: an object's stages that run
+        in one process (object_jobs: chain) share it instead of preparing it again each."""
+        global _SHARED
+        digest = hashlib.sha256()
+        digest.update(np.ascontiguousarray(mesh.vertices, dtype=np.float64).tobytes())
+        digest.update(np.ascontiguousarray(mesh.faces, dtype=np.int64).tobytes())
+        key = (digest.hexdigest(), method, sign, float(seal))
+        if _SHARED is None or _SHARED[0] != key:
+            _SHARED = (key, cls(mesh, method, sign, seal))
+        return _SHARED[1]
 
     @property
     def surface(self) -> trimesh.Trimesh:

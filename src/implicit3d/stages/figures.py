@@ -17,12 +17,15 @@ log = logging.getLogger("implicit3d")
 
 
 def figures(model_in: str, truth_in: str, evaluation_in: str, recon_in: str, metrics_in: str, outputs: dict, title: str, params: dict, threads: int = 1) -> None:
-    """The figures rule's three figures: `outputs` names the slices, render and trace files; `params`
-    holds the rule's settings (slice_resolution, domain, sampling, render_faces, up, training)."""
-    slices(model_in, truth_in, outputs["slices"], title, params["slice_resolution"], params["domain"], evaluation_in, params["sampling"])
-    render(recon_in, truth_in, outputs["render"], title, metrics_in, params["render_faces"], params["up"])
-    trace(model_in, recon_in, truth_in, outputs["trace"], title, cap=step_cap(params["training"]), bound=params["domain"],
-          up=params["up"], max_faces=params["render_faces"], threads=threads)  # fmt: skip
+    """The figures rule's figures: `outputs` names the file of each kind to draw (slices, render,
+    trace); `params` holds the rule's settings (slice_resolution, domain, sampling, render_faces, up, training)."""
+    if "slices" in outputs:
+        slices(model_in, truth_in, outputs["slices"], title, params["slice_resolution"], params["domain"], evaluation_in, params["sampling"])
+    if "render" in outputs:
+        render(recon_in, truth_in, outputs["render"], title, metrics_in, params["render_faces"], params["up"])
+    if "trace" in outputs:
+        trace(model_in, recon_in, truth_in, outputs["trace"], title, cap=step_cap(params["training"]), bound=params["domain"],
+              up=params["up"], max_faces=params["render_faces"], threads=threads)  # fmt: skip
 
 
 def slices(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..figures import plot_f1_scatter, plot_size_vs_f1
 from ..io import atomic_path
-from ..summary import read_summary, summary_html
+from ..summary import read_summary, summary_html, worst_objects
 
 
 def summary_page(summary_csv: str, out: str) -> None:
@@ -21,3 +21,10 @@ def collection_figures(summary_csv: str, f1_out: str | None = None, size_out: st
         plot_f1_scatter(frame, f1_out)
     if size_out:
         plot_size_vs_f1(frame, size_out)
+
+
+def worst(summary_csv: str, out: str, count: int) -> None:
+    """results/figures/worst.csv: each model's `count` worst objects by F1 near (in each category),
+    the objects whose figures are drawn when products.figures_for is a number."""
+    with atomic_path(out) as tmp:
+        worst_objects(read_summary(summary_csv), count).to_csv(tmp, index=False)
