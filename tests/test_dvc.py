@@ -108,9 +108,9 @@ def test_repro_writes_summary_metrics_and_plots(project):
 def test_metrics_and_plots_are_in_git_not_the_cache(project):
     # cache: false, so that a fresh clone can `dvc metrics diff` / `dvc exp show` any commit without a pull
     in_git = dvc_outs(project, cached=False)
-    assert sorted(in_git) == ["results/metrics.json", "results/plots/f1.csv", "results/plots/loss"]
+    assert sorted(in_git) == ["results/metrics.json", "results/plots/f1.csv", "results/plots/loss", "results/timings.json"]
     files = subprocess.run(["git", "ls-files", *in_git], cwd=project, capture_output=True, text=True, check=True).stdout.split()
-    assert sorted(files) == ["results/metrics.json", "results/plots/f1.csv", "results/plots/loss/hashgrid.csv"]
+    assert sorted(files) == ["results/metrics.json", "results/plots/f1.csv", "results/plots/loss/hashgrid.csv", "results/timings.json"]
 
 
 def test_every_result_is_a_dvc_output(project):

@@ -40,7 +40,7 @@ def test_summary_and_tracking_keep_na_like_names(tmp_path):
     assert sorted(table["object"][table["object"] != "mean"]) == sorted(NAMES)
     assert table["chamfer"].isna().sum() == 1 and table["f1_near"].notna().all()  # empty cells stay missing
 
-    write_tracking(out.with_suffix(".csv"), tmp_path / "metrics.json", tmp_path / "f1.csv")
+    write_tracking(out.with_suffix(".csv"), tmp_path / "metrics.json", tmp_path / "f1.csv", tmp_path / "timings.json")
     with open(tmp_path / "f1.csv", newline="") as f:
         plot = list(csv.DictReader(f))
     assert sorted(r["object"] for r in plot) == sorted(NAMES)

@@ -1,4 +1,4 @@
-"""Files for experiment tracking with DVC: mean metrics per model (`dvc metrics`), the
+"""Files for experiment tracking with DVC: mean metrics per model and mean timings per model (`dvc metrics`), the
 per-object F1 table (`dvc plots`), both derived from the summary table, and each model's
 training curve over the collection (`dvc plots`), from the models' training records."""
 
@@ -13,8 +13,11 @@ import pandas as pd
 from .io import atomic_path, read_json, write_json
 from .summary import CATEGORY_METRICS, category_means, has_categories, read_summary
 
-# Summary columns averaged into the metrics file, one block per model.
-TRACKED = ["f1_near", "f1_volume", "model_bytes", "train_seconds", "infer_points_per_s"]
+# Summary columns averaged into the metrics file, one block per model: only what the same data and
+# config give bit for bit on any CPU, so that reproducing a commit leaves the file as committed.
+TRACKED = ["f1_near", "f1_volume", "model_bytes"]
+# The machine's speed: averaged into a file of their own (results/timings.json).
+TIMED = ["train_seconds", "infer_points_per_s"]
 PLOT_COLUMNS = ["label", "model", "object", "f1_near", "f1_volume"]
 # The training records' history entries ({step, loss, val_loss} at every validation check), as curve columns.
 CURVE_FIELDS = {"loss": "train_loss", "val_loss": "val_loss"}
@@ -22,7 +25,7 @@ STATS = ("median", "min", "max")  # over objects, at each step
 CURVE_COLUMNS = ["step", "objects"] + [f"{name}_{stat}" for name in CURVE_FIELDS.values() for stat in STATS]
 
 
-def model_means(table: pd.DataFrame) -> dict[str, dict]:
+def model_means(table: pd.DataFrame, columns: list[str] = TRACKED) -> dict[str, dict]:
     """{model: {objects, <column>: mean over objects}} from a summary table (its 'mean' rows are ignored).
     A collection with categories adds, per model, `categories` ({category: {objects, name, means}}) and
     `mean_of_categories` (the categories' means averaged, as ShapeNet papers report)."""
@@ -30,12 +33,12 @@ def model_means(table: pd.DataFrame) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for model, part in rows.groupby("model", sort=True):
         block: dict = {"objects": int(len(part))}
-        for col in TRACKED:
+        for col in columns:
             block[col] = _number(pd.to_numeric(part[col], errors="coerce").mean())
         out[str(model)] = block
     if has_categories(rows):
         for _, r in category_means(rows).iterrows():
-            means = {col: _number(r[col]) for col in CATEGORY_METRICS}
+            means = {col: _number(r[col]) for col in CATEGORY_METRICS if col in columns}
             if r.category == "(mean of categories)":
                 out[str(r.model)]["mean_of_categories"] = means
             elif r.category != "(all objects)":
@@ -49,10 +52,12 @@ def _number(value) -> float | None:
     return None if math.isnan(value) else value  # JSON has no NaN; DVC would reject it
 
 
-def write_tracking(summary_csv: str | os.PathLike, metrics_out: str | os.PathLike, f1_plot_out: str | os.PathLike) -> dict:
+def write_tracking(summary_csv: str | os.PathLike, metrics_out: str | os.PathLike, f1_plot_out: str | os.PathLike, timings_out: str | os.PathLike) -> dict:
+    """The metrics file (quality and size), the timings file and the F1 plot table; returns the metrics."""
     table = read_summary(summary_csv)
     metrics = model_means(table)
     write_json(metrics_out, metrics)
+    write_json(timings_out, model_means(table, TIMED))
     rows = table[table["object"] != "mean"].copy()
     rows["label"] = rows["object"] + " / " + rows["model"]  # one bar per object and model
     with atomic_path(f1_plot_out) as tmp:

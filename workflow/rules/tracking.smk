@@ -7,7 +7,8 @@ rule tracking:
         # training records (their loss history) of the current models, not older tags beside them
         infos=per_object(info_paths()),
     output:
-        metrics="results/metrics.json",
+        metrics="results/metrics.json",  # quality and size: the same on any CPU
+        timings="results/timings.json",  # this machine's speed
         f1="results/plots/f1.csv",
         loss=expand("results/plots/loss/{model}.csv", model=MODELS),  # training curves; other models' are removed
     params:
