@@ -1,4 +1,4 @@
-"""The whole default run: raw meshes to summary, one model per run, one run after the other; wall time, F1, bytes kept and the steps' times.
+"""The whole default run: raw meshes to summary, one model per run, one run after the other; wall time, core-seconds, F1, bytes kept and the steps' times.
 
 Each run is `snakemake results/summary.csv --cores N` with one model in a fresh tree with an empty
 results/, so normalizing, sampling, training, evaluation and reconstruction are all counted. Runs:
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 from harness import Bench, parser, renamed, working_copy
-from harness.workflow import bytes_kept, config_args, job_durations, run_logs, snakemake
+from harness.workflow import bytes_kept, children_cpu_seconds, config_args, job_durations, run_logs, snakemake
 
 from implicit3d.summary import read_summary
 
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         results = [run(b, label, tree, meshes, model, changes, args) for label, tree, model, changes in runs]
     table = pd.DataFrame([r for r, _ in results])
     table["wall_ratio"] = (table["wall_s"] / table["wall_s"].iloc[0]).round(2)
+    table["core_s_ratio"] = (table["core_s_per_object"] / table["core_s_per_object"].iloc[0]).round(2)
     table["train_ratio"] = (table["median_train_s"] / table["median_train_s"].iloc[0]).round(2)
     steps = pd.DataFrame({label: s for (label, _, _, _), (_, s) in zip(runs, results, strict=True)}).rename_axis("rule").reset_index()
     b.page("The whole default run", [("", table), ("Median seconds per step, by rule", steps)])
@@ -53,8 +54,9 @@ def run(b: Bench, label: str, tree: Path, meshes: Path, model: str, changes: dic
     for folder in ("results", ".snakemake"):
         shutil.rmtree(tree / folder, ignore_errors=True)
     extra = config_args(tree, b.workflow_changes(tree) | changes)
-    since = time.time()
+    since, cpu = time.time(), children_cpu_seconds()
     seconds, _ = snakemake(tree, "results/summary.csv", "--cores", str(args.cores), *extra, "--config", f"meshes={meshes}", f"models=[{model}]")
+    cpu = children_cpu_seconds() - cpu
     summary = read_summary(tree / "results" / "summary.csv")
     rows = summary[summary["object"] != "mean"]  # the per-model mean row is not an object
     logs = run_logs(tree, since)  # a sharded run's steps are in its shards' logs
@@ -63,7 +65,7 @@ def run(b: Bench, label: str, tree: Path, meshes: Path, model: str, changes: dic
     if args.keep:
         shutil.copytree(tree / "results", args.keep / label.split(" ")[0], dirs_exist_ok=True)
     print(f"{label}: {seconds:.0f} s", file=sys.stderr, flush=True)
-    row = {"run": label, "model": model, "objects": len(rows), "wall_s": round(seconds), "mean_f1_near": round(rows["f1_near"].mean(), 4),
+    row = {"run": label, "model": model, "objects": len(rows), "wall_s": round(seconds), "core_s_per_object": round(cpu / len(rows), 1), "mean_f1_near": round(rows["f1_near"].mean(), 4),
            "mean_f1_volume": round(rows["f1_volume"].mean(), 4), "median_train_s": round(rows["train_seconds"].median(), 1),
            "max_model_bytes": int(rows["model_bytes"].max()), "MB_kept_per_object": round(sum(bytes_kept(tree / "results").values()) / len(rows) / 1e6, 2)}  # fmt: skip
     return row, steps

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -19,12 +22,40 @@ SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 def snakemake(tree: Path, *args: str, timeout: int = 4 * 3600) -> tuple[float, str]:
     """Run Snakemake in `tree` with that tree's package first on the path; (seconds, its output)."""
+    adopt_orphans()
     start = time.perf_counter()
     done = subprocess.run([str(SNAKEMAKE), *args], cwd=tree, env=tree_env(tree), capture_output=True, text=True, timeout=timeout)
     seconds = time.perf_counter() - start
+    reap_orphans()
     if done.returncode:
         raise SystemExit(f"error: snakemake {' '.join(args)} failed in {tree}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return seconds, done.stdout + done.stderr
+
+
+def adopt_orphans() -> None:
+    """Make this process the reaper of its orphaned descendants (Linux), so that their CPU time counts
+    among its children's: a pool's forkserver outlives the Snakemake process that started it."""
+    PR_SET_CHILD_SUBREAPER = 36
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def reap_orphans(patience: float = 30.0) -> None:
+    """Wait for the orphans adopted during a run (they exit once their parent has)."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # none left
+        if not pid:
+            time.sleep(0.05)
+
+
+def children_cpu_seconds() -> float:
+    """User and system CPU seconds of this process's finished children and what they waited for
+    (Snakemake, its jobs, their workers): the difference across a run is the run's core-seconds."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def config_args(tree: Path, changes: dict | None) -> list[str]:
