@@ -2,7 +2,7 @@
 # Make the lock files from pyproject.toml with uv (`make lock`; `make lock UPGRADE=1` moves every pin
 # to its newest release). Without UPGRADE, existing pins are kept and only what pyproject.toml
 # added or no longer allows is resolved again, so an unchanged pyproject.toml gives the same files.
-#   requirements/lock.txt           the project with its workflow, test, dev, export and docs extras
+#   requirements/lock.txt           the project with its workflow, test, dev, export, docs and bench extras
 #   requirements/lock-backends.txt  the same plus the optional ground-truth backends (pysdf needs Eigen)
 #   requirements/lock-cuda.txt      lock.txt with the CUDA build of the same torch (`make setup TORCH=cuda`)
 #   workflow/envs/implicit3d.yaml   the rules' conda environment: the runtime part of the lock
@@ -23,7 +23,7 @@ COMMON=(--python-version 3.11 --python-platform x86_64-manylinux_2_28 --custom-c
         -c requirements/constraints.txt "${TORCH[@]}" --quiet)
 if [ -n "${UPGRADE:-}" ]; then COMMON+=(--upgrade); fi
 # The extras every lock holds (the backends' lock adds its own).
-EXTRAS=(--extra workflow --extra test --extra dev --extra export --extra docs)
+EXTRAS=(--extra workflow --extra test --extra dev --extra export --extra docs --extra bench)
 
 "$UV" pip compile pyproject.toml "${EXTRAS[@]}" "${COMMON[@]}" -o requirements/lock.txt
 # The backends are resolved inside the main lock: the same versions in both files.

@@ -1,24 +1,32 @@
 """Every script in benchmarks/ runs: each with --smoke (small meshes of the built-in sample, few
 points, a few training steps) writes its page, so a change in the package cannot break a benchmark
-silently (gpu_benchmark where torch sees a GPU; elsewhere it says why and writes nothing). The pages
-go to a temporary folder; docs/results/ is left alone."""
+silently (gpu_benchmark where torch sees a GPU, draco where DracoPy is installed; elsewhere each
+says why in one line and writes nothing). The pages go to a temporary folder; docs/results/ is left
+alone."""
 
 import importlib
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from harness import checkout, pages  # noqa: E402
+from harness import SAMPLE_MESHES, checkout, pages  # noqa: E402
+from harness.bench import smoke_sampling  # noqa: E402
 
 from implicit3d.groundtruth import threads as gt_threads  # noqa: E402
+from implicit3d.io import read_points  # noqa: E402
+from implicit3d.stages import normalize, sample  # noqa: E402
 
 BENCHMARKS = sorted(path.stem for path in (REPO / "benchmarks").glob("*.py"))
+# Benchmarks that need what a machine may lack, and the function of each that says why in one line (None: it can run).
+NEEDS = {"gpu_benchmark": "gpu_missing", "draco": "dracopy_missing"}
 # Options that keep a benchmark's smoke run to seconds, beside --smoke.
 SMALL = {
     "cpu_numerics": ["--rounds", "1", "--settings", "auto"],
@@ -51,7 +59,7 @@ def threads_kept():
 
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_benchmark_writes_its_page(name, work, tmp_path, threads_kept, capsys):
-    if name == "gpu_benchmark" and (missing := importlib.import_module(name).gpu_missing()):
+    if name in NEEDS and (missing := getattr(importlib.import_module(name), NEEDS[name])()):
         pytest.skip(missing)
     argv = ["--smoke", "--out", str(tmp_path), "--work", str(work / "shared"), *SMALL.get(name, [])]
     importlib.import_module(name).main(argv)
@@ -70,6 +78,41 @@ def test_gpu_benchmark_without_a_gpu_says_why_in_one_line(tmp_path):
     done = subprocess.run([sys.executable, "benchmarks/gpu_benchmark.py", "--smoke", "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert (done.returncode, done.stdout) == (0, f"gpu_benchmark: skipped: {missing}\n"), done.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_draco_without_dracopy_says_why_in_one_line(tmp_path):
+    hide = "import sys; sys.modules['DracoPy'] = None; sys.path.insert(0, 'benchmarks'); import draco; draco.main(sys.argv[1:])"
+    done = subprocess.run([sys.executable, "-c", hide, "--smoke", "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.startswith("draco: DracoPy is not installed") and done.stderr.count("\n") == 1, done.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_draco_reads_a_finished_run(tmp_path, threads_kept):
+    """--run: the models' rows as the run's summary has them, on the run's own test points (of two
+    sample sets in the folder, the one the summary's figures were computed on) and normalized mesh."""
+    draco = importlib.import_module("draco")
+    if missing := draco.dracopy_missing():
+        pytest.skip(missing)
+    run = tmp_path / "results"
+    mesh = run / "normalized" / "joint.ply"
+    normalize(str(SAMPLE_MESHES / "joint.ply"), str(mesh), str(mesh.with_suffix(".json")))
+    sampling = smoke_sampling(yaml.safe_load((REPO / "config" / "config.yaml").read_text())["sampling"])
+    other = {**sampling, "test": {**sampling["test"], "volume_count": sampling["test"]["volume_count"] - 1}}
+    for tag, chosen in (("a", other), ("b", sampling)):  # "a" first: the search must pass over it
+        sample(str(mesh), str(run / "samples" / tag / "joint.parquet"), chosen)
+    frame, _ = read_points(run / "samples" / "b" / "joint.parquet")
+    inside = float((frame[frame["kind"] == "volume"]["sdf"] < 0).mean())
+    row = {"object": "joint", "model": "hashgrid", "f1_near": 0.5, "f1_volume": 0.75, "model_bytes": 12345, "inside_fraction_volume": inside}
+    pd.DataFrame([row]).to_csv(run / "summary.csv", index=False)
+    assert draco.run_samples(run, "joint", inside) == run / "samples" / "b" / "joint.parquet"
+    draco.main(["--run", str(run), "--bits", "8", "--out", str(tmp_path / "page")])
+    page = (tmp_path / "page" / "draco.md").read_text()
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in page.split("## Object joint")[1].splitlines() if line.startswith("| ")]
+    assert cells[1][:4] == ["model hashgrid", "12345", "0.5", "0.75"] and cells[2][0] == "Draco 8 bits", page  # under the header
+    assert (tmp_path / "page" / "draco.png").is_file()
+    (run / "samples" / "b" / "joint.parquet").unlink()
+    with pytest.raises(SystemExit, match="no samples file whose volume points are inside in the summary's fraction"):
+        draco.main(["--run", str(run), "--out", str(tmp_path / "page")])
 
 
 def test_committed_results_index_is_current():

@@ -18,7 +18,7 @@ from packaging.version import Version
 # uv writes the project's own requirements as required "via" this name.
 PROJECT = "implicit3d (pyproject.toml)"
 # Extras that requirements/lock.txt holds; `backends` is in requirements/lock-backends.txt only.
-LOCKED_EXTRAS = ("workflow", "test", "dev", "export", "docs")
+LOCKED_EXTRAS = ("workflow", "test", "dev", "export", "docs", "bench")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 
 CONDA_HEADER = f"""\
