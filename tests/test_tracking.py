@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from implicit3d.io import write_json
-from implicit3d.tracking import CURVE_COLUMNS, TIMED, TRACKED, loss_curve, model_means, write_loss_curves, write_tracking
+from implicit3d.tracking import (
+    CURVE_COLUMNS,
+    TIMED,
+    TRACKED,
+    loss_curve,
+    model_means,
+    write_loss_curves,
+    write_tracking,
+)
 
 
 def summary_table():

@@ -65,7 +65,11 @@ def info_paths():
 
 PRODUCTS = Products.from_config(config)
 # Each figure kind's caption and label in the report.
-FIGURE_REPORT = {"slices": ("slices.rst", "SDF slices"), "render": ("render.rst", "reconstruction"), "trace": ("trace.rst", "sphere tracing")}
+FIGURE_REPORT = {
+    "slices": ("slices.rst", "SDF slices"),
+    "render": ("render.rst", "reconstruction"),
+    "trace": ("trace.rst", "sphere tracing"),
+}
 
 
 def figure_paths(objects=None):
@@ -82,13 +86,21 @@ def chain_outputs():
            "samples": f"results/samples/{SAMPLE_TAG}/{{object}}.parquet"}  # fmt: skip
     for m in MODELS:
         stem = f"{m}/{MODEL_TAGS[m]}/{{object}}"
-        out.update({f"{m}__model": f"results/models/{stem}.pt", f"{m}__info": f"results/models/{stem}.json", f"{m}__eval": f"results/eval/{stem}.json"})
+        out.update(
+            {
+                f"{m}__model": f"results/models/{stem}.pt",
+                f"{m}__info": f"results/models/{stem}.json",
+                f"{m}__eval": f"results/eval/{stem}.json",
+            }
+        )
         if PRODUCTS.reconstruction:
             out.update({f"{m}__mesh": f"results/meshes/{stem}.ply", f"{m}__recon": f"results/meshes/{stem}.json"})
     out = {name: update(path) for name, path in out.items()}
     for m in MODELS:
         for kind in PRODUCTS.per_object_figures:
-            out[f"{m}__{kind}"] = figure_report(update(f"results/figures/{m}/{MODEL_TAGS[m]}/{{object}}_{kind}.png"), kind, m)
+            out[f"{m}__{kind}"] = figure_report(
+                update(f"results/figures/{m}/{MODEL_TAGS[m]}/{{object}}_{kind}.png"), kind, m
+            )
     return out
 
 
@@ -112,13 +124,20 @@ def figure_report(path, kind, model=None):
 
 def figure_outputs():
     """The figures rule's outputs: the kinds `products.figures` names, each in the report."""
-    return {kind: figure_report(f"results/figures/{{model}}/{{tag}}/{{object}}_{kind}.png", kind) for kind in PRODUCTS.figures}
+    return {
+        kind: figure_report(f"results/figures/{{model}}/{{tag}}/{{object}}_{kind}.png", kind)
+        for kind in PRODUCTS.figures
+    }
 
 
 def figure_inputs(wildcards):
     """The figures rule's inputs: the reconstruction too where the figures draw it."""
     stem = f"{wildcards.model}/{wildcards.tag}/{wildcards.object}"
-    inputs = {"model": f"results/models/{stem}.pt", "truth": f"results/normalized/{wildcards.object}.ply", "evaluation": f"results/eval/{stem}.json"}
+    inputs = {
+        "model": f"results/models/{stem}.pt",
+        "truth": f"results/normalized/{wildcards.object}.ply",
+        "evaluation": f"results/eval/{stem}.json",
+    }
     if PRODUCTS.reconstruction:
         inputs.update(mesh=f"results/meshes/{stem}.ply", metrics=f"results/meshes/{stem}.json")
     return inputs
