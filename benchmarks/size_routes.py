@@ -17,7 +17,7 @@ import sys
 import time
 
 import pandas as pd
-from harness import SUBSET, Bench, parser
+from harness import SUBSET, Bench, natural, parser
 
 from implicit3d.training import load_model
 
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
                       f"{row['train_seconds']:.1f} s", file=sys.stderr, flush=True)  # fmt: skip
         runs = pd.DataFrame(rows)
         per_object = runs.pivot(index="object", columns="variant", values=["model_bytes", "f1_near"])
+        per_object = per_object.reindex(sorted(per_object.index, key=natural)).round(4)
         per_object.columns = [f"{variant} {column}" for column, variant in per_object.columns]
         b.page("The compact hash grid against the default", [("", summary(runs)), ("Per object", per_object.reset_index())])
 
