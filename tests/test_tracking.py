@@ -32,7 +32,12 @@ def summary_table():
 def test_means_per_model_ignore_mean_rows_and_turn_nan_into_null():
     means = model_means(summary_table())
     assert list(means) == ["mlp", "siren"]
-    assert means["mlp"] == {"objects": 2, "f1_near": pytest.approx(0.6), "f1_volume": pytest.approx(0.5), "model_bytes": 100.0}
+    assert means["mlp"] == {
+        "objects": 2,
+        "f1_near": pytest.approx(0.6),
+        "f1_volume": pytest.approx(0.5),
+        "model_bytes": 100.0,
+    }
     assert set(means["siren"]) == {"objects", *TRACKED}
     timings = model_means(summary_table(), TIMED)
     assert timings["mlp"] == {"objects": 2, "train_seconds": 2.0, "infer_points_per_s": 20.0}
