@@ -1,5 +1,6 @@
 """`implicit3d export`: ONNX (checked with onnxruntime) and .npz for the NumPy-only evaluator
-`implicit3d.portable`, both against the torch model on a set of test points."""
+`implicit3d.portable`, both against the torch model on a set of test points; the compact hash grid
+(hashgrid_compact: learned steps, ANS) as read back from its stored file."""
 
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from implicit3d.export import export_npz, export_onnx, full_hparams
 from implicit3d.metrics import occupancy_metrics
 from implicit3d.models import build_model
 from implicit3d.portable import load
-from implicit3d.training import load_model, save_model
+from implicit3d.training import TrainConfig, load_model, save_model, train
 
 TOL = 1e-5
 RADIUS = 0.5
@@ -26,6 +27,8 @@ HPARAMS = {
     "fourier": {"hidden": 32, "layers": 2, "features": 16},
     "grid": {"resolution": 12},
 }
+COMPACT = "hashgrid_compact"  # a hash grid stored as hashgrid_compact stores it
+CASES = {**{name: (name, hparams) for name, hparams in HPARAMS.items()}, COMPACT: ("hashgrid", HPARAMS["hashgrid"])}
 
 
 def _test_points(count: int = 4000, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -56,10 +59,29 @@ def _trained(arch: str) -> torch.nn.Module:
     return model.eval()
 
 
+def _compact(path) -> None:
+    """The hash grid trained as hashgrid_compact trains (learned steps, a rate term; few steps on the
+    sphere), saved in its format: integer codes with learned steps, ANS-coded."""
+    points, truth = _test_points(2000, seed=2)
+    cfg = TrainConfig(steps=150, batch_size=1024, val_every=50, weight_dtype="learned_step", weight_coding="ans", rate_weight=3e-4)
+    torch.manual_seed(0)
+    model = build_model("hashgrid", **HPARAMS["hashgrid"])
+    train(model, points, truth, points[:500], truth[:500], cfg, torch.device("cpu"), progress=False)
+    save_model(path, model, "hashgrid", HPARAMS["hashgrid"], cfg.weight_dtype, cfg.weight_coding)
+
+
 @pytest.fixture(scope="module")
-def models():
+def compact_file(tmp_path_factory):
     torch.set_num_threads(1)  # module fixtures run before conftest's autouse one
-    return {arch: _trained(arch) for arch in HPARAMS}
+    path = tmp_path_factory.mktemp("compact") / "model.pt"
+    _compact(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def models(compact_file):
+    torch.set_num_threads(1)
+    return {**{arch: _trained(arch) for arch in HPARAMS}, COMPACT: load_model(compact_file)[0]}
 
 
 def _torch_sdf(model, points):
@@ -79,10 +101,10 @@ def test_hash_grid_export_path_has_the_training_path_values(models):
         assert (model(x, portable=True) - model(x)).abs().max() <= 1e-6
 
 
-@pytest.mark.parametrize("arch", list(HPARAMS))
-def test_onnx_matches_torch(models, arch, tmp_path):
+@pytest.mark.parametrize("name", list(CASES))
+def test_onnx_matches_torch(models, name, tmp_path):
     ort = pytest.importorskip("onnxruntime")
-    model, (points, _) = models[arch], _test_points()
+    model, (points, _) = models[name], _test_points()
     export_onnx(model, tmp_path / "m.onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -92,10 +114,10 @@ def test_onnx_matches_torch(models, arch, tmp_path):
     assert np.abs(got - _torch_sdf(model, points)).max() <= TOL
 
 
-@pytest.mark.parametrize("arch", list(HPARAMS))
-def test_npz_matches_torch_with_the_same_f1(models, arch, tmp_path):
-    model, (points, truth) = models[arch], _test_points()
-    export_npz(model, {"arch": arch, "hparams": HPARAMS[arch], "weight_dtype": "float32"}, tmp_path / "m.npz")
+@pytest.mark.parametrize("name", list(CASES))
+def test_npz_matches_torch_with_the_same_f1(models, name, tmp_path):
+    (arch, hparams), model, (points, truth) = CASES[name], models[name], _test_points()
+    export_npz(model, {"arch": arch, "hparams": hparams, "weight_dtype": "float32"}, tmp_path / "m.npz")
     sdf = load(tmp_path / "m.npz")
     got, want = sdf(points), _torch_sdf(model, points)
     assert got.shape == want.shape and got.dtype == np.float32
@@ -106,7 +128,7 @@ def test_npz_matches_torch_with_the_same_f1(models, arch, tmp_path):
     assert np.abs(sdf(points, chunk=999) - got).max() <= 1e-6  # chunks change only BLAS's rounding
     with np.load(tmp_path / "m.npz") as data:
         assert all(data[k].dtype == np.float32 for k in data.files if data[k].dtype.kind == "f")
-    assert sdf.hparams == full_hparams(arch, HPARAMS[arch])
+    assert sdf.hparams == full_hparams(arch, hparams)
 
 
 def test_portable_evaluates_without_torch(models, tmp_path):
@@ -127,10 +149,13 @@ def test_portable_evaluates_without_torch(models, tmp_path):
     assert done.stdout.strip() == "False"
 
 
-def test_cli_exports_a_saved_model(models, tmp_path, capsys):
-    pt = tmp_path / "model.pt"
-    save_model(pt, models["hashgrid"], "hashgrid", HPARAMS["hashgrid"], "int8")
-    stored, _ = load_model(pt)  # the int8-rounded weights that the export holds
+@pytest.mark.parametrize("name", ["hashgrid", COMPACT])
+def test_cli_exports_a_saved_model(models, compact_file, tmp_path, capsys, name):
+    pt = compact_file if name == COMPACT else tmp_path / "model.pt"
+    if name != COMPACT:
+        save_model(pt, models["hashgrid"], "hashgrid", HPARAMS["hashgrid"], "int8")
+    stored, info = load_model(pt)  # the rounded weights that the export holds
+    assert info["weight_dtype"] == ("learned_step" if name == COMPACT else "int8")
     points, _ = _test_points(1000)
     assert main(["export", str(pt), "-o", str(tmp_path / "out" / "m.npz")]) == 0
     assert "max |numpy - torch|" in capsys.readouterr().out

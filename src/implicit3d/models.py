@@ -188,6 +188,7 @@ class HashGridSDF(nn.Module):
         self.register_buffer("hash_mask", torch.tensor(rows, dtype=torch.int32) - 1, persistent=False)
         # The same layout for the compiled CPU kernels (hashgrid_kernel): resolutions, dense levels, offsets, masks.
         self.kernel_layout = (np.array(res, np.int64), self.n_dense, offsets.astype(np.int64), np.array(rows, np.int64) - 1)
+        self.level_rows = sizes
         self.table = nn.Parameter(torch.empty(features, int(sum(sizes))).uniform_(-init_scale, init_scale))
         self.include_xyz = include_xyz
         width_in = levels * features + (3 if include_xyz else 0)
@@ -200,6 +201,13 @@ class HashGridSDF(nn.Module):
         with torch.no_grad():  # start near sdf = 0, inside every loss's useful band
             self.mlp[-1].bias.zero_()
             self.mlp[-1].weight.mul_(0.1)
+
+    def quant_runs(self, name: str) -> list[int]:
+        """Contiguous runs of a parameter's flattened values that share a quantization step: the
+        table's rows of one level and feature (it is feature-major); any other parameter is one run."""
+        if name == "table":
+            return list(self.level_rows) * self.features
+        return [getattr(self, name).numel()]
 
     def indices(self, x: torch.Tensor, wide: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Table rows (L, 8, B) int32 and trilinear weights (L, 8, B) for points x (B, 3).
@@ -250,16 +258,17 @@ class HashGridSDF(nn.Module):
         portable: a plain gather over int64 rows in place of either (whose fast backward ONNX cannot
         express), for `implicit3d export`; the same values up to summation order.
         """
-        if not portable and hashgrid_kernel.usable(self.table, x):
-            feats = hashgrid_kernel.HashGridEncode.apply(self.table, x, self.kernel_layout)
+        table = self.table  # once: under quantization-aware training each read rounds it afresh
+        if not portable and hashgrid_kernel.usable(table, x):
+            feats = hashgrid_kernel.HashGridEncode.apply(table, x, self.kernel_layout)
         else:
             with torch.no_grad():
                 idx, w = self.indices(x, wide=portable)
             if portable:
-                picked = self.table.index_select(1, idx.reshape(-1)).view(self.features, self.levels, 8, -1)  # (F, L, 8, B)
+                picked = table.index_select(1, idx.reshape(-1)).view(self.features, self.levels, 8, -1)  # (F, L, 8, B)
                 feats = (picked * w).sum(2).permute(2, 1, 0).reshape(-1, self.levels * self.features)
             else:
-                feats = _GridInterp.apply(self.table, idx, w).permute(1, 0, 2).reshape(x.shape[0], -1)
+                feats = _GridInterp.apply(table, idx, w).permute(1, 0, 2).reshape(x.shape[0], -1)
         return torch.cat([feats, x], 1) if self.include_xyz else feats
 
     def forward(self, x: torch.Tensor, portable: bool = False) -> torch.Tensor:

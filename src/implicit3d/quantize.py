@@ -1,4 +1,5 @@
-"""Storage formats of model weights: float32, float16, and block-wise integer codes.
+"""Storage formats of model weights: float32, float16, block-wise integer codes, and codes with
+learned steps.
 
 `int8`, `int6`, `int5` and `int4` store every large floating tensor (a hash grid's feature table)
 as signed codes of that many bits, packed into bytes, with one float32 absmax scale per block of
@@ -12,6 +13,11 @@ entropy allows.
 
 Quantization-aware training (`fake_quantize`) makes the forward pass see exactly the values that
 will be stored, while gradients pass straight through the rounding to the float weights.
+
+`learned_step` stores every floating parameter as integer codes times a step that training learned
+(`learned_step`: one step per hash-grid level and feature, one per other tensor), the steps beside
+the codes; `weight_coding: ans` entropy-codes any format's codes (`entropy`: a hash grid's rows
+of features together, one model per level and feature). Both decode exactly to the trained values.
 """
 
 from __future__ import annotations
@@ -22,21 +28,26 @@ import numpy as np
 import torch
 from torch.nn.utils import parametrize
 
-WEIGHT_DTYPES = ("float32", "float16", "int8", "int6", "int5", "int4")
-WEIGHT_CODINGS = ("none", "lzma")
+from . import entropy, learned_step
+
+WEIGHT_DTYPES = ("float32", "float16", "int8", "int6", "int5", "int4", "learned_step")
+WEIGHT_CODINGS = ("none", "lzma", "ans")
 BLOCK = 4096  # values per scale: small enough to follow a level's range, large enough that scales cost ~0.1 %
-MIN_QUANTIZED = 16384  # tensors smaller than this stay float16: they are a rounding error in the size
+MIN_QUANTIZED = learned_step.LARGE  # tensors smaller than this stay float16: they are a rounding error in the size
 SCALE_SUFFIX = ".qscale"
 BLOCK_SUFFIX = ".qblock"  # the block size, stored so that a later BLOCK still reads old files
 BITS_SUFFIX = ".qbits"  # codes narrower than 8 bits are packed; int8 files from before have no entry
 SHAPE_SUFFIX = ".qshape"
 LZMA_SUFFIX = ".qlzma"  # present when the codes are LZMA2-compressed (one byte per code before)
-_META = (SCALE_SUFFIX, BLOCK_SUFFIX, BITS_SUFFIX, SHAPE_SUFFIX, LZMA_SUFFIX)
+ANS_SUFFIX = ".qans"  # present when the codes are entropy-coded (`entropy`): its stream format's version
+STEPS_SUFFIX = ".qstep"  # learned_step: each run's step (float32)
+RUNS_SUFFIX = ".qruns"  # learned_step without coding: each run's length (coded streams hold them)
+_META = (SCALE_SUFFIX, BLOCK_SUFFIX, BITS_SUFFIX, SHAPE_SUFFIX, LZMA_SUFFIX, ANS_SUFFIX, STEPS_SUFFIX, RUNS_SUFFIX)
 _LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]  # raw stream: no container header
 
 
 def code_bits(weight_dtype: str) -> int | None:
-    """Bits per stored code of an integer format, None for float formats."""
+    """Bits per stored code of a block-scaled integer format, None for the others."""
     if weight_dtype not in WEIGHT_DTYPES:
         raise ValueError(f"unknown weight_dtype '{weight_dtype}' (choose from {', '.join(WEIGHT_DTYPES)})")
     return int(weight_dtype[3:]) if weight_dtype.startswith("int") else None
@@ -49,14 +60,20 @@ def is_quantized(tensor: torch.Tensor) -> bool:
 
 def encode_state(state: dict[str, torch.Tensor], weight_dtype: str, weight_coding: str = "none") -> dict[str, torch.Tensor]:
     """The state dict as stored: floating tensors cast or quantized (their codes compressed with
-    `weight_coding`), others unchanged."""
+    `weight_coding`), others unchanged. `learned_step` takes the steps that `learned_step.bake`
+    left beside each parameter."""
     bits = code_bits(weight_dtype)
     if weight_coding not in WEIGHT_CODINGS:
         raise ValueError(f"unknown weight_coding '{weight_coding}' (choose from {', '.join(WEIGHT_CODINGS)})")
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         value = value.detach().cpu()
-        if not value.is_floating_point():
+        if key.endswith((learned_step.STEP_SUFFIX, learned_step.RUNS_SUFFIX)):
+            continue
+        if weight_dtype == "learned_step" and key + learned_step.STEP_SUFFIX in state:
+            steps, runs = (state[key + suffix].detach().cpu() for suffix in (learned_step.STEP_SUFFIX, learned_step.RUNS_SUFFIX))
+            out.update(_encode_learned(key, value, steps, runs, weight_coding))
+        elif not value.is_floating_point():
             out[key] = value
         elif weight_dtype == "float32":
             out[key] = value.float()
@@ -66,6 +83,10 @@ def encode_state(state: dict[str, torch.Tensor], weight_dtype: str, weight_codin
             if weight_coding == "lzma":
                 out[key] = compress_codes(codes)
                 out[key + LZMA_SUFFIX] = torch.tensor([bits], dtype=torch.int32)
+                out[key + SHAPE_SUFFIX] = torch.tensor(list(value.shape), dtype=torch.int32)
+            elif weight_coding == "ans":
+                out[key] = _coded(entropy.encode_groups([b.numpy() for b in torch.split(codes.reshape(-1), BLOCK)]))
+                out[key + ANS_SUFFIX] = torch.tensor([entropy.VERSION], dtype=torch.uint8)
                 out[key + SHAPE_SUFFIX] = torch.tensor(list(value.shape), dtype=torch.int32)
             elif bits == 8:
                 out[key] = codes
@@ -78,22 +99,53 @@ def encode_state(state: dict[str, torch.Tensor], weight_dtype: str, weight_codin
     return out
 
 
+def _encode_learned(key: str, value: torch.Tensor, steps: torch.Tensor, runs: torch.Tensor, weight_coding: str) -> dict[str, torch.Tensor]:
+    codes = learned_step.codes_of(value, steps, runs)
+    out = {key + STEPS_SUFFIX: steps.float(), key + SHAPE_SUFFIX: torch.tensor(list(value.shape), dtype=torch.int32)}
+    if weight_coding == "ans":
+        out[key] = _coded(entropy.encode_groups(learned_step.code_groups(codes, runs)))
+        out[key + ANS_SUFFIX] = torch.tensor([entropy.VERSION], dtype=torch.uint8)
+    elif weight_coding == "lzma":
+        out[key] = compress_codes(codes.to(torch.int8))
+        out[key + LZMA_SUFFIX] = torch.tensor([8], dtype=torch.int32)
+        out[key + RUNS_SUFFIX] = runs.to(torch.int32)
+    else:
+        out[key] = codes.to(torch.int8)
+        out[key + RUNS_SUFFIX] = runs.to(torch.int32)
+    return out
+
+
+def _coded(data: bytes) -> torch.Tensor:
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8)
+
+
 def decode_state(stored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Float32 state dict from a stored one (inverse of `encode_state`, up to rounding)."""
     out: dict[str, torch.Tensor] = {}
     for key, value in stored.items():
         if key.endswith(_META):
             continue
-        scale = stored.get(key + SCALE_SUFFIX)
-        if scale is None:
+        steps, scale = stored.get(key + STEPS_SUFFIX), stored.get(key + SCALE_SUFFIX)
+        if steps is None and scale is None:
             out[key] = value.float() if value.is_floating_point() else value
             continue
-        if key + LZMA_SUFFIX in stored:
-            value = decompress_codes(value, torch.Size(stored[key + SHAPE_SUFFIX].tolist()))
+        shape = torch.Size(stored[key + SHAPE_SUFFIX].tolist()) if key + SHAPE_SUFFIX in stored else value.shape
+        if key + ANS_SUFFIX in stored:
+            if int(stored[key + ANS_SUFFIX][0]) != entropy.VERSION:
+                raise ValueError(f"{key}: entropy-coded with version {int(stored[key + ANS_SUFFIX][0])}, this reader takes {entropy.VERSION}")
+            groups = entropy.decode_groups(value.numpy().tobytes())
+            runs = torch.tensor([g.shape[1] for _ in range(groups[0].shape[0]) for g in groups], dtype=torch.int64)
+            value = torch.from_numpy(np.hstack(groups)).view(shape)
+        elif key + LZMA_SUFFIX in stored:
+            value = decompress_codes(value, shape)
         elif key + BITS_SUFFIX in stored:
-            bits, shape = int(stored[key + BITS_SUFFIX]), torch.Size(stored[key + SHAPE_SUFFIX].tolist())
+            bits = int(stored[key + BITS_SUFFIX])
             value = unpack_codes(value, bits, shape.numel()).view(shape)
-        out[key] = dequantize(value, scale, int(stored[key + BLOCK_SUFFIX]))
+        if steps is not None:
+            runs = stored[key + RUNS_SUFFIX].long() if key + RUNS_SUFFIX in stored else runs
+            out[key] = learned_step.decoded(value, steps, runs)
+        else:
+            out[key] = dequantize(value.to(torch.int8), scale, int(stored[key + BLOCK_SUFFIX]))
     return out
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import learned_step
 from .errors import TrainingError
 from .io import atomic_path
 from .models import build_model
@@ -37,9 +38,12 @@ class TrainConfig:
     val_every: int = 250
     near_fraction: float = 0.0  # share of each batch drawn from near-surface points; 0 = uniform over all
     patience: int = 0  # validation checks without improvement before stopping; 0 = never stop early
-    weight_dtype: str = "float32"  # float32 | float16 | int8 | int6 | int5 | int4 (large tensors as block-scaled codes): how the weights are stored
-    weight_coding: str = "none"  # none | lzma: the integer codes compressed losslessly (about a quarter smaller at int8)
-    qat: bool = False  # quantization-aware: train on the values that weight_dtype will store (straight-through rounding)
+    weight_dtype: str = "float32"  # float32 | float16 | int8 | int6 | int5 | int4 (large tensors as block-scaled codes) | learned_step (codes with learned steps): how the weights are stored
+    weight_coding: str = "none"  # none | lzma | ans: the integer codes compressed losslessly
+    qat: bool = False  # quantization-aware: train on the values that weight_dtype will store (straight-through rounding); learned_step always is
+    rate_weight: float = 0.0  # learned_step: weight of the table codes' estimated bits per value in the loss (trades size for loss)
+    rate_cap_bytes: float = 0.0  # learned_step: the rate weight grows while the table codes' estimated bytes exceed this (0: no cap)
+    head_step: float = 0.0  # learned_step: 0 trains the small tensors (the MLP head) on rounded values too; > 0 trains them in float and rounds them at the end, each with a step of this share of its values' root mean square
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -120,7 +124,9 @@ def train(
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     model.to(device).train()
-    rounded = fake_quantize(model, cfg.weight_dtype) if cfg.qat else []
+    quant = learned_step.Training(model, cfg.rate_weight, cfg.head_step, cfg.rate_cap_bytes) if cfg.weight_dtype == "learned_step" else None
+    rounded = fake_quantize(model, cfg.weight_dtype) if cfg.qat and quant is None else []
+    penalty = quant.penalty if quant is not None else None  # the rate term, added to each step's loss
     x, y, vx, vy = (float_tensor(a, device) for a in (train_xyz, train_sdf, val_xyz, val_sdf))
     # Fused: one pass over each tensor instead of a dozen (0.3-0.5 ms of a 4 ms hash-grid step on a CPU).
     fused = device.type in ("cpu", "cuda")
@@ -134,21 +140,26 @@ def train(
     batch = min(cfg.batch_size, x.shape[0])
     sampler = BatchSampler(near_mask, x.shape[0], cfg.near_fraction, gen)
     for step in bar:
-        loss_value, batch = _optimizer_step(model, opt, x, y, batch, sampler, cfg, step)
+        loss_value, batch = _optimizer_step(model, opt, x, y, batch, sampler, cfg, step, penalty)
         sched.step()
         if step % cfg.val_every == 0 or step == cfg.steps:
             val = evaluate_loss(model, vx, vy, cfg)
             history.append({"step": step, "loss": loss_value, "val_loss": val})
             bar.set_postfix(loss=f"{loss_value:.2e}", val=f"{val:.2e}")
-            if val < best[0]:
+            if val < best[0] and (quant is None or quant.within_cap()):
                 best, stale = (val, step, copy.deepcopy(model.state_dict())), 0
             else:
                 stale += 1
                 if cfg.patience and stale >= cfg.patience:
                     break
     seconds = time.perf_counter() - start
+    if best[1] == 0 and quant is not None and history:  # never within the cap: the last weights, the smallest
+        log.warning("%s: the table stayed above rate_cap_bytes (estimated %.0f bytes); keeping the last weights", desc, quant.estimate)
+        best = (history[-1]["val_loss"], history[-1]["step"], model.state_dict())
     model.load_state_dict(best[2])
     remove_fake_quantize(rounded)
+    if quant is not None:
+        quant.finish(model)
     return TrainResult(step, seconds, best[1], best[0], loss_value, cfg.lr, history=history, batch_size=batch)
 
 
@@ -194,7 +205,7 @@ class BatchSampler:
         return torch.cat([pick_near, pick_far])
 
 
-def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: TrainConfig, step: int) -> tuple[float, int]:
+def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: TrainConfig, step: int, penalty=None) -> tuple[float, int]:
     """One optimizer step; returns the loss and the batch size to go on with.
 
     On CUDA out-of-memory the step is redone with half the batch (down to MIN_OOM_BATCH),
@@ -206,6 +217,8 @@ def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: Tr
         try:
             # index_select: the same rows as x[idx], without advanced indexing's overhead (~0.2 ms a step on a CPU)
             loss = _step_loss(model, x.index_select(0, idx), y.index_select(0, idx), cfg)
+            if penalty is not None:
+                loss = loss + penalty()
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 raise FloatingPointError(f"loss became {loss_value} at step {step}")
