@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .config import model_spec
 from .products import Products
-from .runlog import done_record_path, file_digest
+from .runlog import done_record_path, file_digest, stage_log
 from .workflow import config_tag, model_tag, sample_tag
 
 
@@ -138,8 +138,6 @@ def fit_object(
 
     def run(stage: str, model: str | None, inputs: list[Path], outputs: list[Path], call: Callable, *args, **kwargs) -> bool:
         """Run one stage, logged and recorded where the workflow's rule would; False when it was fresh."""
-        from .runlog import stage_log
-
         log, fingerprint = files.log(stage, model), stage_fingerprint(stage, config, object_id, model)
         if skip_fresh and is_fresh(log, fingerprint, inputs, outputs):
             report(f"{stage:<11} {model or '':<18}  fresh   log: {log}")
@@ -180,8 +178,17 @@ def object_figures(config: dict, object_id: str, model: str, model_file, mesh, e
     """The figures stage as the figures rule runs it, with its settings from `config`."""
     from .stages.figures import figures
 
-    params = {**{k: config["figures"][k] for k in ("slice_resolution", "render_faces")}, "up": config["figures"]["up_axis"],
-              "domain": config["sampling"]["volume"], "sampling": config["sampling"],
-              "training": model_spec(config, model, object_id)["training"]}  # fmt: skip
-    figures(str(model_file), str(mesh), str(evaluation), str(recon), str(recon_info), outputs, f"{object_id} / {model}", params,
-            threads=config["threads"]["figures"])  # fmt: skip
+    figures(str(model_file), str(mesh), str(evaluation), str(recon), str(recon_info), outputs, f"{object_id} / {model}",
+            figure_params(config, object_id, model), threads=config["threads"]["figures"])  # fmt: skip
+
+
+def figure_params(config: dict, object_id: str, model: str) -> dict:
+    """The figures stage's settings for one object and model, for the figures rule and the chain alike."""
+    return {
+        "slice_resolution": config["figures"]["slice_resolution"],
+        "domain": config["sampling"]["volume"],
+        "sampling": config["sampling"],  # the slices' ground truth
+        "render_faces": config["figures"]["render_faces"],
+        "up": config["figures"]["up_axis"],
+        "training": model_spec(config, model, object_id)["training"],  # the trace's step cap: the loss clamp
+    }

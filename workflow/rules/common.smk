@@ -4,7 +4,7 @@ from implicit3d import viewer_assets
 from implicit3d.collection import ID_PATTERN, spread
 from implicit3d.collection.table import collection_line
 from implicit3d.shards import shard_index, shard_size, split_shards
-from implicit3d.chain import stage_fingerprint
+from implicit3d.chain import figure_params, stage_fingerprint
 from implicit3d.config import model_spec
 from implicit3d.products import Products
 from implicit3d.summary import read_worst

@@ -7,12 +7,7 @@ rule figures:
     output:
         **figure_outputs(),
     params:
-        slice_resolution=config["figures"]["slice_resolution"],
-        domain=config["sampling"]["volume"],
-        sampling=config["sampling"],  # the slices' ground truth
-        render_faces=config["figures"]["render_faces"],
-        up=config["figures"]["up_axis"],
-        training=lambda wc: model_spec(config, wc.model, wc.object)["training"],  # the trace's step cap: the loss clamp
+        figures=lambda wc: figure_params(config, wc.object, wc.model),
     log:
         "results/logs/figures/{model}/{tag}/{object}.log",
     threads: config["threads"]["figures"]

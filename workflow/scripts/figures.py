@@ -14,6 +14,6 @@ with stage_log(snakemake.log[0], "figures", fingerprint=step_fingerprint(snakema
         getattr(snakemake.input, "metrics", None),
         outputs={kind: getattr(snakemake.output, kind) for kind in snakemake.output.keys()},
         title=f"{snakemake.wildcards.object} / {snakemake.wildcards.model}",
-        params={k: getattr(snakemake.params, k) for k in ("slice_resolution", "domain", "sampling", "render_faces", "up", "training")},
+        params=snakemake.params.figures,
         threads=snakemake.threads,
     )
