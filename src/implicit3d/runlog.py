@@ -44,8 +44,8 @@ def stage_log(log_path: str | None, stage: str, fingerprint: str | None = None, 
     failure also leaves that line in `error_record_path(log_path)`: Snakemake deletes
     a failed job's outputs but not this file, and results/failed.csv is built from it.
     With a `fingerprint` (implicit3d.chain.stage_fingerprint), success leaves it in
-    `done_record_path(log_path)` with the modification times of `outputs`: what a chain rerun
-    compares before it redoes the stage.
+    `done_record_path(log_path)` with the content digest of each of `outputs` (`file_digest`): what
+    a chain rerun compares before it redoes the stage.
     """
     terminal = sys.stderr
     record = error_record_path(log_path) if log_path else None

@@ -1,10 +1,11 @@
 import sys
+from pathlib import Path
 
 from implicit3d import viewer_assets
 from implicit3d.collection import ID_PATTERN, spread
 from implicit3d.collection.table import collection_line
 from implicit3d.shards import shard_index, shard_size, split_shards
-from implicit3d.chain import figure_params, stage_fingerprint
+from implicit3d.chain import ObjectFiles, figure_params, stage_fingerprint
 from implicit3d.config import model_spec
 from implicit3d.products import Products
 from implicit3d.summary import read_worst
@@ -82,25 +83,22 @@ def chain_outputs():
     """The object rule's outputs: every per-object file the per-stage rules make for it. Flagged
     `update`: Snakemake leaves the files of a rerun object in place, and the chain redoes only the
     stages whose files are missing or stale (a failed job restores a file it had replaced)."""
-    out = {"mesh": "results/normalized/{object}.ply", "transform": "results/normalized/{object}.json",
-           "samples": f"results/samples/{SAMPLE_TAG}/{{object}}.parquet"}  # fmt: skip
+    files = ObjectFiles(Path("results"), "{object}", SAMPLE_TAG, MODEL_TAGS)  # the chain's paths, as patterns
+    out = {"mesh": files.mesh, "transform": files.transform, "samples": files.samples}
     for m in MODELS:
-        stem = f"{m}/{MODEL_TAGS[m]}/{{object}}"
         out.update(
             {
-                f"{m}__model": f"results/models/{stem}.pt",
-                f"{m}__info": f"results/models/{stem}.json",
-                f"{m}__eval": f"results/eval/{stem}.json",
+                f"{m}__model": files.model_file(m),
+                f"{m}__info": files.model_file(m, ".json"),
+                f"{m}__eval": files.evaluation(m),
             }
         )
         if PRODUCTS.reconstruction:
-            out.update({f"{m}__mesh": f"results/meshes/{stem}.ply", f"{m}__recon": f"results/meshes/{stem}.json"})
-    out = {name: update(path) for name, path in out.items()}
+            out.update({f"{m}__mesh": files.reconstruction(m), f"{m}__recon": files.reconstruction(m, ".json")})
+    out = {name: update(str(path)) for name, path in out.items()}
     for m in MODELS:
         for kind in PRODUCTS.per_object_figures:
-            out[f"{m}__{kind}"] = figure_report(
-                update(f"results/figures/{m}/{MODEL_TAGS[m]}/{{object}}_{kind}.png"), kind, m
-            )
+            out[f"{m}__{kind}"] = figure_report(update(str(files.figure(m, kind))), kind, m)
     return out
 
 
