@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> None:
             ("xz presets on the same PLY bytes", preset_table(meshes, presets, len(objects))),
             (f"Figures re-encoded with fewer palette colours ({len(figures)} of the run's PNGs)", palette_table(figures)),
         ]
+        if figures:  # a colour map shows banding first
+            shown = next((f for f in figures if f.name.endswith("_slices.png")), figures[0])
+            side_by_side(shown, PALETTES[-1], args.out / "storage_palette.png")
+            sections.append(("", f"![{shown.name} as kept (left) and with {PALETTES[-1]} colours (right)](storage_palette.png)"))
         b.page("Bytes a run keeps per object: plain PLY against xz-compressed PLY", sections)
 
 
@@ -152,6 +156,20 @@ def palette_table(figures: list[Path]) -> pd.DataFrame:
         rows.append({"palette": f"{colours} colours", "MB per figure": total / len(figures) / MB, "of kept": f"{total / kept:.0%}",
                      "encode_s": (time.perf_counter() - start) / len(figures)})  # fmt: skip
     return pd.DataFrame(rows).round({"MB per figure": 4, "encode_s": 3})
+
+
+def side_by_side(figure: Path, colours: int, out: Path) -> None:
+    """The upper left quarter of `figure` as kept and re-quantized to `colours`, side by side, for the eye."""
+    from PIL import Image
+
+    image = Image.open(figure).convert("RGB")
+    quarter = image.crop((0, 0, image.width // 2, image.height // 2))
+    fewer = quarter.quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).convert("RGB")
+    both = Image.new("RGB", (quarter.width * 2 + 10, quarter.height), "white")
+    both.paste(quarter, (0, 0))
+    both.paste(fewer, (quarter.width + 10, 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    both.save(out, optimize=True)
 
 
 def smoke_run(b: Bench) -> Path:

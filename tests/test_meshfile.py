@@ -100,3 +100,10 @@ def test_kept_mesh_finds_either_format(tmp_path):
     assert kept_mesh(tmp_path, "a") == tmp_path / "a.ply"  # a run that kept plain PLY
     (tmp_path / f"a{MESH_SUFFIX}").write_bytes(b"")
     assert kept_mesh(tmp_path, "a") == tmp_path / f"a{MESH_SUFFIX}"
+
+
+def test_normalize_command_puts_the_transform_beside_a_kept_mesh(tmp_path, box_file):
+    from implicit3d.cli import main
+
+    assert main(["normalize", str(box_file), "-o", str(tmp_path / f"box{MESH_SUFFIX}")]) == 0
+    assert (tmp_path / "box.json").is_file() and len(read_mesh(tmp_path / f"box{MESH_SUFFIX}").faces) == 12

@@ -21,7 +21,7 @@ from .io import atomic_path
 
 __all__ = ["MESH_SUFFIX", "XZ_PRESET", "is_compressed", "kept_mesh", "mesh_bytes", "read_mesh", "write_mesh"]
 
-XZ_PRESET = 1  # 0 (fastest) to 9 (smallest); benchmarks/storage.py weighs bytes against seconds
+XZ_PRESET = 0  # 0 (fastest) to 9 (smallest); benchmarks/storage.py weighs bytes against seconds
 OTHER_FORMATS = (".obj", ".stl", ".off")  # a plain path with one of these suffixes is written in that format
 
 
