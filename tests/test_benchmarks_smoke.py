@@ -37,7 +37,7 @@ SMALL = {
     "scale": ["--sizes", "4", "--nested-size", "4"],
     "seal_sweep": ["--points", "2000", "--seals", "0.05,0.1"],
     "size_sweep": ["--jobs", "1", "--sizes", "32"],
-    "storage": ["--presets", "0,1", "--figures", "2"],
+    "storage": ["--presets", "0,1", "--repeats", "1", "--figures", "2"],
     "trace_steps": ["--truth"],
     "train_time": ["--models", "hashgrid_previous,hashgrid"],  # an old name still works
 }
