@@ -42,9 +42,12 @@ def draw(task: dict) -> dict:
     pool (`"pool"`, a train job's), from the normalized mesh to the SDF, timed with the ground truth's
     preparation. `labelling` is the seconds of the SDF alone; the points and their SDF go to `out`
     (.npy, float64 columns x, y, z, sdf)."""
-    from implicit3d.meshfile import read_mesh
     from implicit3d.sampling import POOL_SPLITS, STORED_SPLITS, SamplingSpec, ground_truth, sample_splits
 
+    try:  # the revision's reader of the normalize stage's mesh
+        from implicit3d.meshfile import read_mesh
+    except ImportError:  # revisions before implicit3d.meshfile
+        from implicit3d.mesh import load_normalized as read_mesh
     try:  # the ground truth's thread budget, where the revision has one
         from implicit3d.groundtruth import set_threads
 

@@ -1,8 +1,8 @@
 """The mesh files a run keeps (normalized meshes, reconstructions): binary PLY compressed with xz.
 
 Lossless: `xz -dk mesh.ply.xz` gives the PLY that trimesh writes, byte for byte, and reading
-either gives the same vertices and faces. A path without the `.xz` suffix is a plain PLY, read and
-written as such (the `implicit3d mesh` command, meshes of earlier runs).
+either gives the same vertices and faces. A path without the `.xz` suffix is read as a plain PLY
+(the meshes of runs made before) and written in the format its suffix names (`implicit3d mesh -o`).
 """
 
 from __future__ import annotations
