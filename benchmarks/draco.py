@@ -31,7 +31,8 @@ from harness import SUBSET, Bench, natural, parser, renamed
 
 from implicit3d.groundtruth import compute_sdf_guarded, set_threads
 from implicit3d.io import read_points, read_points_metadata
-from implicit3d.mesh import load_normalized, mesh_digest
+from implicit3d.mesh import mesh_digest
+from implicit3d.meshfile import kept_mesh, read_mesh
 from implicit3d.metrics import occupancy_metrics
 from implicit3d.sampling import SamplingSpec, ground_truth
 from implicit3d.summary import read_summary
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         for target in targets:
             frame, meta = read_points(target.points)
             test = frame[frame["split"] == "test"].reset_index(drop=True)
-            found = target.models + draco_rows(load_normalized(target.mesh), test, meta["sampling"], bits, args.level)
+            found = target.models + draco_rows(read_mesh(target.mesh), test, meta["sampling"], bits, args.level)
             rows += [{"object": target.name, "ground truth": convention(meta), **row} for row in found]
             print(f"{target.name:>4}: " + ", ".join(f"{r['route']} {r['bytes']:,} B {r['f1_near']:.4f}" for r in found), file=sys.stderr, flush=True)
         runs = pd.DataFrame(rows)
@@ -129,10 +130,10 @@ def from_run(run: Path, models: list[str], objects: list[str]) -> list[Target]:
         if absent := [m for m in models if m not in rows.index]:
             sys.exit(f"error: {summary_file}: no row for object {name} and model {', '.join(absent)}")
         points = run_samples(run, name, float(rows["inside_fraction_volume"].iloc[0]))
-        mesh = run / "normalized" / f"{name}.ply"
+        mesh = kept_mesh(run / "normalized", name)
         if not mesh.is_file():
             sys.exit(f"error: {mesh}: not found (the run's normalized mesh of object {name})")
-        if mesh_digest(load_normalized(mesh)) != read_points_metadata(points).get("mesh_digest"):
+        if mesh_digest(read_mesh(mesh)) != read_points_metadata(points).get("mesh_digest"):
             sys.exit(f"error: {mesh}: not the mesh the samples {points} were drawn from (their mesh digests differ)")
         targets.append(Target(name, mesh, points, [model_row(m, rows.loc[m]) for m in models]))
     return targets

@@ -33,7 +33,7 @@ from harness import REPO, Bench, parser, run_in_tree
 from harness.groundtruth import visibility_inside
 
 from implicit3d.groundtruth import compute_sdf_guarded, set_threads
-from implicit3d.mesh import load_normalized
+from implicit3d.meshfile import read_mesh
 from implicit3d.sampling import SamplingSpec, ground_truth
 
 THIS = "this checkout"
@@ -84,7 +84,7 @@ def compare(mesh: Path, sampling: dict, base_draw: Path, threads: int) -> dict:
     drawn = np.load(base_draw)
     points, base = drawn[:, :3], drawn[:, 3].astype(np.float32)
     set_threads(threads)
-    normalized = load_normalized(mesh)
+    normalized = read_mesh(mesh)
     this, _ = compute_sdf_guarded(ground_truth(normalized, SamplingSpec.from_config(sampling)), points)
     this = this.astype(np.float32)  # as the draws store it
     differ, same = (base < 0) != (this < 0), (base < 0) == (this < 0)

@@ -7,7 +7,7 @@ that enter the ball), the hit fraction, rays out of steps, and on every `--strid
 how the stopping point compares with the first surface crossing of a fine fixed-step march:
 `overshoot` passed it (hit a later surface, or left the ball), `no_crossing` hit where it finds
 none. With `--truth`, a last row per model traces the exact SDF of its normalized mesh
-(results/normalized/<object>.ply beside the models' results/), uncapped.
+(results/normalized/<object>.ply.xz beside the models' results/), uncapped.
 
     python benchmarks/trace_steps.py results/models/hashgrid/<tag>/{0,4,8}.pt --caps clamp,none,0.1 --truth
 """
@@ -24,7 +24,7 @@ from harness import Bench, parser
 
 from implicit3d.groundtruth import GroundTruth
 from implicit3d.io import read_json
-from implicit3d.mesh import load_normalized
+from implicit3d.meshfile import kept_mesh, read_mesh
 from implicit3d.spheretrace import camera_rays, first_crossing, march, model_field, step_cap
 from implicit3d.training import load_model
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     with Bench(__file__, __doc__, args, argv) as b:
-        models = {path: path.parents[3] / "normalized" / f"{path.stem}.ply" for path in args.models}  # results/models/<model>/<tag>/<object>.pt
+        models = {path: kept_mesh(path.parents[3] / "normalized", path.stem) for path in args.models}  # results/models/<model>/<tag>/<object>.pt
         if b.smoke:
             args.resolution = min(args.resolution, 32)
             for name, mesh in b.meshes().items():
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def truth_field(mesh: Path):
-    truth = GroundTruth(load_normalized(mesh))
+    truth = GroundTruth(read_mesh(mesh))
     return lambda x: torch.from_numpy(truth.sdf(x.numpy())).float()
 
 

@@ -37,6 +37,7 @@ SMALL = {
     "scale": ["--sizes", "4", "--nested-size", "4"],
     "seal_sweep": ["--points", "2000", "--seals", "0.05,0.1"],
     "size_sweep": ["--jobs", "1", "--sizes", "32"],
+    "storage": ["--presets", "0,1", "--repeats", "1", "--figures", "2"],
     "trace_steps": ["--truth"],
     "train_time": ["--models", "hashgrid_previous,hashgrid"],  # an old name still works
 }
@@ -113,6 +114,15 @@ def test_draco_reads_a_finished_run(tmp_path, threads_kept):
     (run / "samples" / "b" / "joint.parquet").unlink()
     with pytest.raises(SystemExit, match="no samples file whose volume points are inside in the summary's fraction"):
         draco.main(["--run", str(run), "--out", str(tmp_path / "page")])
+
+
+def test_storage_counts_an_object_kept_in_both_formats_once(tmp_path):
+    storage = importlib.import_module("storage")
+    for name in ("a.ply", "a.ply.xz", "b.ply", "a.json", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert storage.kept_meshes(tmp_path.iterdir()) == [tmp_path / "a.ply.xz", tmp_path / "b.ply"]
+    with pytest.raises(SystemExit, match="normalized: not found"):
+        storage.main(["--run", str(tmp_path), "--out", str(tmp_path / "page")])
 
 
 def test_committed_results_index_is_current():

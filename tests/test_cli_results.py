@@ -34,9 +34,9 @@ def trained(tmp_path_factory):
     box = trimesh.creation.box(extents=(2.0, 1.0, 0.6))
     box.apply_translation((5.0, -3.0, 1.0))
     box.export(d / "box.obj")
-    stages.normalize(str(d / "box.obj"), str(d / "box.ply"), str(d / "box.json"))
-    stages.sample(str(d / "box.ply"), str(d / "box.parquet"), SAMPLING)
-    stages.train(str(d / "box.parquet"), str(d / "box.ply"), str(d / "m.pt"), str(d / "m.info.json"), MODEL, progress=False, device="cpu")
+    stages.normalize(str(d / "box.obj"), str(d / "box.ply.xz"), str(d / "box.json"))
+    stages.sample(str(d / "box.ply.xz"), str(d / "box.parquet"), SAMPLING)
+    stages.train(str(d / "box.parquet"), str(d / "box.ply.xz"), str(d / "m.pt"), str(d / "m.info.json"), MODEL, progress=False, device="cpu")
     record = stages.evaluate(str(d / "m.pt"), str(d / "m.info.json"), str(d / "box.parquet"), str(d / "eval.json"), "box", "hashgrid")
     return d, record
 
@@ -97,12 +97,13 @@ def test_predict_errors_are_one_line_and_name_the_file(trained, tmp_path, capsys
 
 def test_mesh_in_both_frames(trained, tmp_path):
     d, record = trained
-    out_n, out_o = tmp_path / "n.ply", tmp_path / "o.ply"
+    out_n, out_o = tmp_path / "n.ply", tmp_path / "o.obj"  # the suffix picks the format
     assert main(["mesh", str(d / "m.pt"), "-o", str(out_n), "--resolution", "32"]) == 0
     assert main(["mesh", str(d / "m.pt"), "-o", str(out_o), "--resolution", "32",
                  "--frame", "original", "--transform", str(d / "box.json")]) == 0  # fmt: skip
     normalized = trimesh.load(out_n, process=False)
     original = trimesh.load(out_o, process=False)
+    assert out_o.read_text().lstrip()[:1] in ("#", "v")  # OBJ text, not PLY
     transform = Transform.from_dict(read_json(d / "box.json"))
     assert len(normalized.faces) > 100
     assert original.vertices == pytest.approx(transform.to_original(normalized.vertices), abs=1e-5)
@@ -112,7 +113,7 @@ def test_mesh_in_both_frames(trained, tmp_path):
 
 def test_evaluate_on_the_samples_matches_the_stage(trained, capsys):
     d, record = trained
-    assert main(["evaluate", str(d / "m.pt"), str(d / "box.parquet"), "--json", "--mesh", str(d / "box.ply"),
+    assert main(["evaluate", str(d / "m.pt"), str(d / "box.parquet"), "--json", "--mesh", str(d / "box.ply.xz"),
                  "--resolution", "32", "--surface-points", "2000"]) == 0  # fmt: skip
     out = json.loads(capsys.readouterr().out)
     for key in ("f1_near", "f1_volume", "iou_near", "precision_volume"):

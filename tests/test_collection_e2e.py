@@ -35,7 +35,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def planned_objects(output: str) -> list[str]:
-    return sorted(set(re.findall(r"output: results/normalized/(.+?)\.ply[ ,]", output)))
+    return sorted(set(re.findall(r"output: results/normalized/(.+?)\.ply\.xz[ ,]", output)))
 
 
 def test_a_dry_run_plans_exactly_each_datasets_objects(tmp_path):

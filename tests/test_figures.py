@@ -11,8 +11,9 @@ import trimesh
 
 from implicit3d.figures import PLANES, plot_render, plot_slices, slice_data, slice_points
 from implicit3d.groundtruth import GroundTruth
+from implicit3d.meshfile import write_mesh
 from implicit3d.metrics import sign_error_map
-from implicit3d.reconstruct import reconstruct_mesh, write_mesh
+from implicit3d.reconstruct import reconstruct_mesh
 from implicit3d.stages.figures import render as render_figure
 from implicit3d.stages.report import collection_figures, summary_page
 from implicit3d.summary import summary_html

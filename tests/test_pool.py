@@ -15,7 +15,8 @@ import pytest
 
 from implicit3d.errors import Implicit3DError
 from implicit3d.io import read_points
-from implicit3d.mesh import load_normalized, mesh_digest
+from implicit3d.mesh import mesh_digest
+from implicit3d.meshfile import read_mesh
 from implicit3d.sampling import POOL_SPLITS, SPLITS, SamplingSpec, sample_all, sample_splits, training_pool
 from implicit3d.stages import normalize, sample
 
@@ -44,11 +45,11 @@ DRAW = "\n".join([
     "import hashlib, sys",
     "import pandas as pd",
     "from implicit3d.io import read_points",
-    "from implicit3d.mesh import load_normalized",
+    "from implicit3d.meshfile import read_mesh",
     "from implicit3d.sampling import training_pool",
     f"COLUMNS = {COLUMNS!r}",
     inspect.getsource(digest),
-    "pool, _ = training_pool(load_normalized(sys.argv[1]), read_points(sys.argv[2])[1])",
+    "pool, _ = training_pool(read_mesh(sys.argv[1]), read_points(sys.argv[2])[1])",
     "print(digest(pool))",
 ])  # fmt: skip
 
@@ -69,11 +70,11 @@ def test_the_samples_file_holds_the_test_points_and_how_they_were_drawn(made):
     frame, meta = read_points(made / "s.parquet")
     assert set(frame["split"]) == {"test"}
     assert len(frame) == SAMPLING["test"]["near_count"] + SAMPLING["test"]["volume_count"]
-    assert meta["sampling"] == SAMPLING and meta["mesh_digest"] == mesh_digest(load_normalized(made / "n.ply"))
+    assert meta["sampling"] == SAMPLING and meta["mesh_digest"] == mesh_digest(read_mesh(made / "n.ply"))
 
 
 def test_stored_test_points_and_the_pool_are_sample_alls_rows(made):
-    mesh = load_normalized(made / "n.ply")
+    mesh = read_mesh(made / "n.ply")
     everything, _ = sample_all(mesh, SamplingSpec.from_config(SAMPLING))
     stored, meta = read_points(made / "s.parquet")
     pool, stats = training_pool(mesh, meta)
@@ -86,7 +87,7 @@ def test_stored_test_points_and_the_pool_are_sample_alls_rows(made):
 
 
 def test_the_regenerated_pool_is_bit_identical_in_fresh_interpreters(made):
-    expected = digest(training_pool(load_normalized(made / "n.ply"), read_points(made / "s.parquet")[1])[0])
+    expected = digest(training_pool(read_mesh(made / "n.ply"), read_points(made / "s.parquet")[1])[0])
     for hash_seed in ("1", "2"):  # nothing may depend on set or dict-of-str ordering
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         done = subprocess.run([sys.executable, "-c", DRAW, str(made / "n.ply"), str(made / "s.parquet")],

@@ -6,6 +6,7 @@ import torch
 import trimesh
 
 from implicit3d.errors import Implicit3DError
+from implicit3d.meshfile import read_mesh, write_mesh
 from implicit3d.models import build_model
 from implicit3d.reconstruct import (
     EMPTY_NOTE,
@@ -15,7 +16,6 @@ from implicit3d.reconstruct import (
     reconstruct_mesh,
     sdf_grid,
     surface_metrics,
-    write_mesh,
 )
 from implicit3d.stages import reconstruct
 from implicit3d.training import save_model
@@ -150,11 +150,11 @@ def test_reconstruct_object_writes_mesh_and_metrics(tmp_path, sphere):
     model_path = _save(model, tmp_path / "m.pt", "mlp", hp)
     truth = tmp_path / "truth.ply"
     sphere.export(truth)
-    rec = reconstruct(model_path, str(truth), str(tmp_path / "r.ply"), str(tmp_path / "r.json"), "ball", "mlp", resolution=16)
+    rec = reconstruct(model_path, str(truth), str(tmp_path / "r.ply.xz"), str(tmp_path / "r.json"), "ball", "mlp", resolution=16)
     assert rec["recon_note"] == EMPTY_NOTE and rec["recon_faces"] == 0
     saved = json.loads((tmp_path / "r.json").read_text().replace("NaN", "null"))
     assert saved["chamfer"] is None and saved["object"] == "ball"
-    assert len(trimesh.load(tmp_path / "r.ply", force="mesh").faces) == 0
+    assert len(read_mesh(tmp_path / "r.ply.xz").faces) == 0
 
     with torch.no_grad():
         model.out.bias.fill_(-1.0)  # now 'inside' everywhere: the surface is the unit sphere

@@ -24,8 +24,8 @@ import torch
 import trimesh
 
 from implicit3d.io import write_json, write_points
+from implicit3d.meshfile import write_mesh
 from implicit3d.models import DenseGridSDF
-from implicit3d.reconstruct import write_mesh
 from implicit3d.training import save_model
 from implicit3d.viewer import (
     REPORT_LIMIT,
@@ -97,11 +97,11 @@ def make_results(root: Path, objects=OBJECTS, empty: tuple[str, ...] = ()) -> li
     m, tag, stag = "grid", "0123456789", "abcdef0123"
     names = list(objects)
     paths = {
-        "truth": [root / f"normalized/{o}.ply" for o in names],
+        "truth": [root / f"normalized/{o}.ply.xz" for o in names],
         "samples": [root / f"samples/{stag}/{o}.parquet" for o in names],
         "model_files": [root / f"models/{m}/{tag}/{o}.pt" for o in names],
         "evaluations": [root / f"eval/{m}/{tag}/{o}.json" for o in names],
-        "meshes": [root / f"meshes/{m}/{tag}/{o}.ply" for o in names],
+        "meshes": [root / f"meshes/{m}/{tag}/{o}.ply.xz" for o in names],
         "mesh_infos": [root / f"meshes/{m}/{tag}/{o}.json" for o in names],
     }
     for files in paths.values():

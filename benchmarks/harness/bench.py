@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from implicit3d.config import model_spec, rename_architectures
-from implicit3d.mesh import load_normalized
+from implicit3d.meshfile import read_mesh
 
 from . import pages
 from .meshes import REFERENCE_MESHES, REPO, SAMPLE_MESHES, SMOKE_OBJECTS, find_meshes
@@ -106,7 +106,7 @@ class Bench:
 
     def normalized(self, name: str, source: Path):
         """The object as the normalize stage leaves it (a trimesh), without sampling it."""
-        return load_normalized(self.normalized_file(name, source))
+        return read_mesh(self.normalized_file(name, source))
 
     def mesh_folder(self, folder: Path) -> Path:
         """`folder` holding a link to the mesh file of each of `meshes()`: a collection of just those, for workflow runs."""

@@ -42,16 +42,19 @@ def draw(task: dict) -> dict:
     pool (`"pool"`, a train job's), from the normalized mesh to the SDF, timed with the ground truth's
     preparation. `labelling` is the seconds of the SDF alone; the points and their SDF go to `out`
     (.npy, float64 columns x, y, z, sdf)."""
-    from implicit3d.mesh import load_normalized
     from implicit3d.sampling import POOL_SPLITS, STORED_SPLITS, SamplingSpec, ground_truth, sample_splits
 
+    try:  # the revision's reader of the normalize stage's mesh
+        from implicit3d.meshfile import read_mesh
+    except ImportError:  # revisions before implicit3d.meshfile
+        from implicit3d.mesh import load_normalized as read_mesh
     try:  # the ground truth's thread budget, where the revision has one
         from implicit3d.groundtruth import set_threads
 
         set_threads(task["threads"])
     except ImportError:
         pass
-    mesh, spec = load_normalized(task["mesh"]), SamplingSpec.from_config(task["sampling"])
+    mesh, spec = read_mesh(task["mesh"]), SamplingSpec.from_config(task["sampling"])
     wall, cpu = time.perf_counter(), cpu_seconds()
     truth = ground_truth(mesh, spec)
     frame, _ = sample_splits(mesh, spec, STORED_SPLITS if task["draw"] == "test" else POOL_SPLITS, truth)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import model_spec
+from .formats import MESH_SUFFIX
 from .products import Products
 from .runlog import done_record_path, file_digest, stage_log
 from .workflow import config_tag, model_tag, sample_tag
@@ -34,7 +35,7 @@ class ObjectFiles:
 
     @property
     def mesh(self) -> Path:
-        return self.root / "normalized" / f"{self.object}.ply"
+        return self.root / "normalized" / f"{self.object}{MESH_SUFFIX}"
 
     @property
     def transform(self) -> Path:
@@ -50,7 +51,7 @@ class ObjectFiles:
     def evaluation(self, model: str) -> Path:
         return self.root / "eval" / model / self.model_tags[model] / f"{self.object}.json"
 
-    def reconstruction(self, model: str, suffix: str = ".ply") -> Path:
+    def reconstruction(self, model: str, suffix: str = MESH_SUFFIX) -> Path:
         return self.root / "meshes" / model / self.model_tags[model] / f"{self.object}{suffix}"
 
     def figure(self, model: str, kind: str) -> Path:

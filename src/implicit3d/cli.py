@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("normalize", help="clean a mesh and scale it into the unit sphere")
     p.add_argument("mesh")
-    p.add_argument("-o", "--output", required=True, help="normalized mesh (.ply)")
+    p.add_argument("-o", "--output", required=True, help="normalized mesh (.ply, or .ply.xz: xz-compressed as a run keeps it)")
     p.add_argument("--transform", help="transform JSON (default: OUTPUT with .json)")
     p.add_argument("--max-faces", type=int, default=None)
     p.add_argument("--decimate", action="store_true", help="simplify a mesh above --max-faces instead of failing")
@@ -63,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _normalize(args) -> int:
+    from .formats import MESH_SUFFIX
     from .stages import normalize
 
-    transform = args.transform or str(args.output).rsplit(".", 1)[0] + ".json"
+    out = str(args.output)
+    transform = args.transform or (out[: -len(MESH_SUFFIX)] if out.lower().endswith(MESH_SUFFIX) else out.rsplit(".", 1)[0]) + ".json"
     info = normalize(args.mesh, args.output, transform, max_faces=args.max_faces, decimate=args.decimate)
     print(f"{args.output}: {info['faces']} faces, scale {info['scale']:.6g}")
     return 0
@@ -141,7 +143,7 @@ def _add_result_commands(sub) -> None:
 
     p = sub.add_parser("mesh", help="marching cubes of a trained model's zero level set (.ply)")
     p.add_argument("model", help="trained model (.pt)")
-    p.add_argument("-o", "--output", required=True, help="output mesh (.ply, .obj, .stl, .off)")
+    p.add_argument("-o", "--output", required=True, help="output mesh (.ply, .ply.xz, .obj, .stl, .off)")
     p.add_argument("--resolution", type=int, default=128, help="grid points per axis (default: 128)")
     p.add_argument("--domain", choices=["sphere", "cube", "none"], default="sphere",
                    help="clip to the volume the model was trained in (default: sphere; none: raw level set)")
@@ -183,7 +185,8 @@ def _predict(args) -> int:
 
 
 def _mesh(args) -> int:
-    from .reconstruct import reconstruct_mesh, write_mesh
+    from .meshfile import write_mesh
+    from .reconstruct import reconstruct_mesh
     from .training import resolve_device
 
     transform = _transform_for(args)

@@ -16,7 +16,8 @@ import numpy as np
 import trimesh
 
 from .errors import MeshError, first_line
-from .formats import MESH_EXTENSIONS
+from .formats import MESH_EXTENSIONS, MESH_SUFFIX
+from .meshfile import is_compressed, read_mesh
 
 FLAT_TOLERANCE = 1e-6  # smallest spread / largest spread below which a mesh counts as flat
 # trimesh merges vertices on coordinates * 1e8 cast to int64, which overflows beyond ~9e10.
@@ -51,8 +52,9 @@ class Transform:
 def load_mesh(path: str | os.PathLike, max_faces: int | None = None) -> trimesh.Trimesh:
     """Load any trimesh-readable file as one triangle mesh, or raise MeshError naming the problem."""
     path = Path(path)
-    if path.suffix.lower() not in MESH_EXTENSIONS:
-        raise MeshError(f"{path}: unknown mesh format '{path.suffix}' (expected one of {', '.join(MESH_EXTENSIONS)})")
+    compressed = is_compressed(path)  # a mesh a run kept
+    if path.suffix.lower() not in MESH_EXTENSIONS and not (compressed and path.name.lower().endswith(MESH_SUFFIX)):
+        raise MeshError(f"{path}: unknown mesh format '{path.suffix}' (expected one of {', '.join((*MESH_EXTENSIONS, MESH_SUFFIX))})")
     if not path.is_file():
         raise MeshError(f"{path}: file not found")
     if path.stat().st_size == 0:
@@ -60,7 +62,9 @@ def load_mesh(path: str | os.PathLike, max_faces: int | None = None) -> trimesh.
     if not os.access(path, os.R_OK):
         raise MeshError(f"{path}: not readable (permission denied)")
     try:
-        loaded = trimesh.load(path, process=False)
+        loaded = read_mesh(path) if compressed else trimesh.load(path, process=False)
+    except MeshError:
+        raise
     except Exception as exc:  # trimesh raises many types on corrupt input
         raise MeshError(f"{path}: cannot be parsed, the file is corrupt or truncated ({first_line(exc)})") from None
     if isinstance(loaded, trimesh.Scene):
@@ -128,11 +132,6 @@ def normalize_mesh(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, Transform]:
     transform = Transform(center=tuple(float(c) for c in center), scale=scale)
     normalized = trimesh.Trimesh(transform.to_normalized(vertices), mesh.faces.copy(), process=False)
     return normalized, transform
-
-
-def load_normalized(path: str | os.PathLike) -> trimesh.Trimesh:
-    """Load a mesh written by the normalize stage, exactly as stored."""
-    return trimesh.load(path, process=False, force="mesh")
 
 
 def mesh_digest(mesh: trimesh.Trimesh) -> str:

@@ -7,7 +7,6 @@ Everything is in the normalized frame unless a `Transform` maps it back.
 from __future__ import annotations
 
 import logging
-import os
 
 import numpy as np
 import torch
@@ -15,7 +14,6 @@ import trimesh
 
 from .errors import Implicit3DError
 from .evaluation import predict_numpy
-from .io import atomic_path
 
 log = logging.getLogger("implicit3d")
 
@@ -128,11 +126,3 @@ def _one_way(source: trimesh.Trimesh, target: trimesh.Trimesh, count: int, seed:
     )
     cos = np.abs(np.einsum("ij,ij->i", source.face_normals[face_index], target.face_normals[closest_face]))
     return float(np.sqrt(np.maximum(sq_dist, 0.0)).mean()), float(cos.mean())
-
-
-def write_mesh(path: str | os.PathLike, mesh: trimesh.Trimesh | None) -> None:
-    """Write a PLY; an empty level set becomes a valid PLY with no vertices or faces."""
-    if mesh is None:
-        mesh = trimesh.Trimesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), process=False)
-    with atomic_path(path) as tmp:
-        mesh.export(tmp, file_type="ply")

@@ -47,7 +47,7 @@ def stage_log(log_path: str | None, stage: str, fingerprint: str | None = None, 
     `done_record_path(log_path)` with the content digest of each of `outputs` (`file_digest`): what
     a chain rerun compares before it redoes the stage.
     """
-    terminal = sys.stderr
+    terminal, output = sys.stderr, sys.stdout  # put back afterwards (a caller may have replaced them)
     record = error_record_path(log_path) if log_path else None
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +78,7 @@ def stage_log(log_path: str | None, stage: str, fingerprint: str | None = None, 
         raise
     finally:
         if handle:
-            sys.stdout, sys.stderr = sys.__stdout__, terminal
+            sys.stdout, sys.stderr = output, terminal
             handle.close()
 
 

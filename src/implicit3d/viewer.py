@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from . import __version__
+from . import __version__, meshfile
 from .evaluation import predict_numpy
 from .io import atomic_path, read_json, read_points
-from .mesh import load_normalized
 from .metrics import FALSE_INSIDE, FALSE_OUTSIDE, sign_error_map
 from .simplify import simplify
 from .viewer_assets import TEMPLATE, THREE_JS
@@ -53,11 +52,11 @@ class Entry:
 
     object: str
     model: str
-    truth: str  # results/normalized/{object}.ply
+    truth: str  # results/normalized/{object}.ply.xz
     samples: str  # results/samples/{tag}/{object}.parquet (its test split)
     model_file: str  # results/models/{model}/{tag}/{object}.pt
     evaluation: str  # results/eval/{model}/{tag}/{object}.json
-    mesh: str  # results/meshes/{model}/{tag}/{object}.ply
+    mesh: str  # results/meshes/{model}/{tag}/{object}.ply.xz
     mesh_info: str  # results/meshes/{model}/{tag}/{object}.json
 
 
@@ -210,13 +209,13 @@ def collect(
     tests: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for e in entries:
         if e.object not in truth:
-            truth[e.object] = {"mesh": mesh_payload(blob, load_normalized(e.truth), max_faces)}
+            truth[e.object] = {"mesh": mesh_payload(blob, meshfile.read_mesh(e.truth), max_faces)}
             tests[e.object] = subsample_test_points(e.samples, max_points, seed)
         points, sdf_true = tests[e.object]
         model, _ = load_model(e.model_file)
         errors = sign_errors(blob, points, sdf_true, predict_numpy(model, points))
         recon[e.model][e.object] = {
-            "mesh": mesh_payload(blob, load_normalized(e.mesh), max_faces),
+            "mesh": mesh_payload(blob, meshfile.read_mesh(e.mesh), max_faces),
             "errors": errors,
             "metrics": _metrics(read_json(e.evaluation), read_json(e.mesh_info)),
         }

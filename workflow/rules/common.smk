@@ -29,6 +29,10 @@ CHAIN = SHARD_INDEX is not None or config["object_jobs"] == "chain"
 MODELS = config["models"]
 SAMPLE_TAG = sample_tag(config)
 MODEL_TAGS = {m: model_tag(config, m) for m in MODELS}
+# The per-object paths as rule patterns, from the chain's layout (wildcards {object}, {model}, {tag}).
+PATTERNS = ObjectFiles(Path("results"), "{object}", "{tag}", {"{model}": "{tag}"})
+NORMALIZED = str(PATTERNS.mesh)  # the normalized mesh, xz-compressed PLY
+RECONSTRUCTION = str(PATTERNS.reconstruction("{model}"))  # the model's marching-cubes mesh, likewise
 
 
 wildcard_constraints:
@@ -133,11 +137,14 @@ def figure_inputs(wildcards):
     stem = f"{wildcards.model}/{wildcards.tag}/{wildcards.object}"
     inputs = {
         "model": f"results/models/{stem}.pt",
-        "truth": f"results/normalized/{wildcards.object}.ply",
+        "truth": NORMALIZED.format(object=wildcards.object),
         "evaluation": f"results/eval/{stem}.json",
     }
     if PRODUCTS.reconstruction:
-        inputs.update(mesh=f"results/meshes/{stem}.ply", metrics=f"results/meshes/{stem}.json")
+        inputs.update(
+            mesh=RECONSTRUCTION.format(model=wildcards.model, tag=wildcards.tag, object=wildcards.object),
+            metrics=f"results/meshes/{stem}.json",
+        )
     return inputs
 
 
@@ -216,10 +223,10 @@ def category_labels(objects):
 def viewer_files():
     """The per-object files the viewer reads, by kind (lists in the order of objects, models x objects)."""
     return {
-        "truth": [f"results/normalized/{o}.ply" for o in VIEWER_OBJECTS],
+        "truth": [NORMALIZED.format(object=o) for o in VIEWER_OBJECTS],
         "samples": [f"results/samples/{SAMPLE_TAG}/{o}.parquet" for o in VIEWER_OBJECTS],
         "model_files": per_model("results/models/{model}/{tag}/{object}.pt", VIEWER_OBJECTS),
         "evaluations": eval_paths(None, VIEWER_OBJECTS),
-        "meshes": per_model("results/meshes/{model}/{tag}/{object}.ply", VIEWER_OBJECTS),
+        "meshes": per_model(RECONSTRUCTION, VIEWER_OBJECTS),
         "mesh_infos": reconstruction_paths(None, VIEWER_OBJECTS),
     }

@@ -2,7 +2,7 @@ rule normalize:
     input:
         mesh_path,
     output:
-        mesh="results/normalized/{object}.ply",
+        mesh=NORMALIZED,
         transform="results/normalized/{object}.json",
     params:
         max_faces=config.get("normalize", {}).get("max_faces"),

@@ -1,9 +1,9 @@
 rule reconstruct:
     input:
         model="results/models/{model}/{tag}/{object}.pt",
-        truth="results/normalized/{object}.ply",
+        truth=NORMALIZED,
     output:
-        mesh="results/meshes/{model}/{tag}/{object}.ply",
+        mesh=RECONSTRUCTION,
         metrics="results/meshes/{model}/{tag}/{object}.json",
     params:
         resolution=config["reconstruct"]["resolution"],

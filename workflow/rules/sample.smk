@@ -1,6 +1,6 @@
 rule sample:
     input:
-        "results/normalized/{object}.ply",
+        NORMALIZED,
     output:
         # The test points (kept) and how they were drawn; train jobs draw their pool from it in memory.
         "results/samples/{tag}/{object}.parquet",

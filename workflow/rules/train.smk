@@ -3,7 +3,7 @@ rule train:
         # The test points' file records how the training pool is drawn (sampling config, seed,
         # mesh digest); the job draws it from the normalized mesh, in memory: it is never stored.
         samples=samples_path,
-        mesh="results/normalized/{object}.ply",
+        mesh=NORMALIZED,
     output:
         model="results/models/{model}/{tag}/{object}.pt",
         info="results/models/{model}/{tag}/{object}.json",

@@ -9,7 +9,7 @@ import torch
 from ..figures import plot_render, plot_slices, plot_trace, slice_data
 from ..groundtruth import GroundTruth
 from ..io import read_json
-from ..mesh import load_normalized
+from ..meshfile import read_mesh
 from ..spheretrace import model_field, step_cap
 from ..training import load_model
 
@@ -40,7 +40,7 @@ def slices(
 ) -> None:
     """The slices figure; the ground truth is the one `sampling` (the config section) defines."""
     model, _ = load_model(model_in)
-    data = slice_data(model, GroundTruth.from_config(load_normalized(truth_in), sampling or {}), resolution)
+    data = slice_data(model, GroundTruth.from_config(read_mesh(truth_in), sampling or {}), resolution)
     if eval_in:
         rec = read_json(eval_in)
         title += f"   F1 near {rec.get('f1_near', float('nan')):.4f}, volume {rec.get('f1_volume', float('nan')):.4f}"
@@ -50,12 +50,12 @@ def slices(
 
 def render(recon_in: str, truth_in: str, out: str, title: str = "", metrics_in: str | None = None, max_faces: int = 30000, up: str = "y") -> None:
     """The reconstruction rendered beside the ground-truth mesh, with its surface metrics."""
-    recon = load_normalized(recon_in)
+    recon = read_mesh(recon_in)
     label = f"reconstruction ({len(recon.faces):,} faces)"
     if metrics_in:
         rec = read_json(metrics_in)
         label += f"\nchamfer {rec['chamfer']:.4f}, normal consistency {rec['normal_consistency']:.3f}"
-    plot_render(recon if len(recon.faces) else None, load_normalized(truth_in), out, title, label, max_faces, up)
+    plot_render(recon if len(recon.faces) else None, read_mesh(truth_in), out, title, label, max_faces, up)
     log.info("wrote %s: rendering of %d reconstructed faces (at most %d drawn)", out, len(recon.faces), max_faces)
 
 
@@ -77,8 +77,8 @@ def trace(
     `spheretrace.step_cap`), `bound` is the sampled volume (sphere or cube)."""
     torch.set_num_threads(max(1, int(threads)))
     model, _ = load_model(model_in)
-    recon = load_normalized(recon_in)
+    recon = read_mesh(recon_in)
     kwargs = {"resolution": resolution, "cap": cap, "bound": bound, "max_steps": max_steps}
-    info = plot_trace(model_field(model), recon if len(recon.faces) else None, load_normalized(truth_in), out, title, up, max_faces, **kwargs)
+    info = plot_trace(model_field(model), recon if len(recon.faces) else None, read_mesh(truth_in), out, title, up, max_faces, **kwargs)
     log.info("wrote %s: sphere tracing %s", out, ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()))
     return info

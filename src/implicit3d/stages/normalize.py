@@ -6,14 +6,15 @@ import logging
 import os
 
 from .. import __version__
-from ..io import atomic_path, write_json
+from ..io import write_json
 from ..mesh import clean_mesh, decimate_mesh, load_mesh, normalize_mesh
+from ..meshfile import write_mesh
 
 log = logging.getLogger("implicit3d")
 
 
 def normalize(mesh_in: str, mesh_out: str, transform_out: str, max_faces: int | None = None, decimate: bool = False) -> dict:
-    """Load, validate, clean and normalize one mesh; write it as PLY plus its transform.
+    """Load, validate, clean and normalize one mesh; write it (implicit3d.meshfile) plus its transform.
 
     Above `max_faces` the mesh fails, or with `decimate` is simplified down to it."""
     raw = load_mesh(mesh_in, max_faces=None if decimate else max_faces)
@@ -33,8 +34,7 @@ def normalize(mesh_in: str, mesh_out: str, transform_out: str, max_faces: int | 
         "decimated": decimated,
         "implicit3d_version": __version__,
     }
-    with atomic_path(mesh_out) as tmp:
-        mesh.export(tmp, file_type="ply")
+    write_mesh(mesh_out, mesh)
     write_json(transform_out, info)
     log.info("normalized %s: %d -> %d faces, scale %.4g, watertight=%s", mesh_in, info["faces_in"], info["faces"], transform.scale, info["watertight"])
     return info

@@ -25,7 +25,7 @@ def reconstruct(
     threads: int = 1,
     sampling: dict | None = None,
 ) -> dict:
-    """Reconstruct one object's surface, write it as PLY and its metrics as JSON.
+    """Reconstruct one object's surface, write it (implicit3d.meshfile) and its metrics as JSON.
 
     The reconstruction is compared with the surface of the ground truth that `sampling`
     (the config section) defines: under the `filled` sign the boundary of the filled
@@ -33,8 +33,8 @@ def reconstruct(
     import torch
 
     from ..groundtruth import GroundTruth, set_threads
-    from ..mesh import load_normalized
-    from ..reconstruct import reconstruct_mesh, surface_metrics, write_mesh
+    from ..meshfile import read_mesh, write_mesh
+    from ..reconstruct import reconstruct_mesh, surface_metrics
     from ..training import load_model
 
     torch.set_num_threads(max(1, int(threads)))
@@ -43,7 +43,7 @@ def reconstruct(
     start = time.perf_counter()
     mesh = reconstruct_mesh(model, resolution, domain)
     seconds = time.perf_counter() - start
-    truth = load_normalized(truth_in)
+    truth = read_mesh(truth_in)
     if sampling is not None:
         truth = GroundTruth.from_config(truth, sampling).surface
     metrics = surface_metrics(mesh, truth, surface_points)

@@ -7,7 +7,8 @@ import logging
 from .. import __version__
 from ..groundtruth import set_threads
 from ..io import write_points
-from ..mesh import load_normalized, mesh_digest
+from ..mesh import mesh_digest
+from ..meshfile import read_mesh
 from ..sampling import STORED_SPLITS, SamplingSpec, ground_truth, sample_splits
 
 log = logging.getLogger("implicit3d")
@@ -20,7 +21,7 @@ def sample(mesh_in: str, points_out: str, sampling_cfg: dict, threads: int = 1) 
     draws its training pool from it (`sampling.training_pool`), which is never stored."""
     set_threads(threads)
     spec = SamplingSpec.from_config(sampling_cfg)
-    mesh = load_normalized(mesh_in)
+    mesh = read_mesh(mesh_in)
     truth = ground_truth(mesh, spec)
     frame, stats = sample_splits(mesh, spec, STORED_SPLITS, truth)
     meta = {

@@ -11,7 +11,7 @@ from .. import __version__
 from ..devices import device_label, gpu_left_idle
 from ..groundtruth import set_threads
 from ..io import read_points_metadata, write_json
-from ..mesh import load_normalized
+from ..meshfile import read_mesh
 from ..sampling import training_pool
 
 log = logging.getLogger("implicit3d")
@@ -34,7 +34,7 @@ def train(
         log.warning(idle)
     meta = read_points_metadata(points_in)
     start = time.perf_counter()
-    frame, pool_stats = training_pool(load_normalized(mesh_in), meta, source=mesh_in)
+    frame, pool_stats = training_pool(read_mesh(mesh_in), meta, source=mesh_in)
     pool_seconds = time.perf_counter() - start
     log.info("drew the training pool from %s: %d train, %d val points in %.1f s; guards %s",
              mesh_in, (frame["split"] == "train").sum(), (frame["split"] == "val").sum(), pool_seconds, pool_stats)  # fmt: skip
