@@ -5,6 +5,9 @@ results/, so normalizing, sampling, training, evaluation and reconstruction are 
 with `--baseline REV`, that revision's own default model (`hashgrid`) with its own code and config
 first; then each of `--models` on this checkout. Ratios are to the first row; median train seconds
 come from the summary, step seconds from Snakemake's log (per rule, median over the run's jobs).
+Start-up per object: the Python processes the run started that import the package (a job per step,
+a forkserver per chain run), counted from Snakemake's logs, times one such start (Python with
+implicit3d.stages and torch, measured in that tree; an upper bound for steps that import no torch).
 With `--shards N`, this checkout's runs put N objects in each shard job, as a large collection does.
 
     python benchmarks/default_run.py                                  # the 50 reference meshes, 2 cores
@@ -23,7 +26,17 @@ from pathlib import Path
 
 import pandas as pd
 from harness import Bench, parser, renamed, working_copy
-from harness.workflow import bytes_kept, children_cpu_seconds, config_args, job_durations, run_logs, snakemake
+from harness.workflow import (
+    STEP_IMPORTS,
+    bytes_kept,
+    children_cpu_seconds,
+    config_args,
+    job_durations,
+    python_starts,
+    run_logs,
+    snakemake,
+    start_seconds,
+)
 
 from implicit3d.summary import read_summary
 
@@ -62,12 +75,14 @@ def run(b: Bench, label: str, tree: Path, meshes: Path, model: str, changes: dic
     logs = run_logs(tree, since)  # a sharded run's steps are in its shards' logs
     jobs = pd.concat([job_durations(log) for log in (logs[1:] or logs)])
     steps = jobs[jobs["rule"] != "all"].groupby("rule")["seconds"].median()
+    starts = python_starts(logs)
     if args.keep:
         shutil.copytree(tree / "results", args.keep / label.split(" ")[0], dirs_exist_ok=True)
     print(f"{label}: {seconds:.0f} s", file=sys.stderr, flush=True)
     row = {"run": label, "model": model, "objects": len(rows), "wall_s": round(seconds), "core_s_per_object": round(cpu / len(rows), 1), "mean_f1_near": round(rows["f1_near"].mean(), 4),
            "mean_f1_volume": round(rows["f1_volume"].mean(), 4), "median_train_s": round(rows["train_seconds"].median(), 1),
-           "max_model_bytes": int(rows["model_bytes"].max()), "MB_kept_per_object": round(sum(bytes_kept(tree / "results").values()) / len(rows) / 1e6, 2)}  # fmt: skip
+           "max_model_bytes": int(rows["model_bytes"].max()), "MB_kept_per_object": round(sum(bytes_kept(tree / "results").values()) / len(rows) / 1e6, 2),
+           "python_starts_per_object": round(starts / len(rows), 2), "startup_s_per_object": round(starts * start_seconds(tree, STEP_IMPORTS) / len(rows), 2)}  # fmt: skip
     return row, steps
 
 

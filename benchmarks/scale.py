@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
-from harness import SAMPLE_MESHES, Bench, parser, tree_env, working_copy
-from harness.workflow import SNAKEMAKE, job_counts, local_rules, snakemake
+from harness import SAMPLE_MESHES, Bench, parser, working_copy
+from harness.workflow import SNAKEMAKE, STEP_IMPORTS, job_counts, local_rules, snakemake, start_seconds
 
 from implicit3d.workflow import load_collection
 
@@ -110,19 +109,10 @@ def planning(tree: Path, meshes: Path) -> float:
 
 def startup(tree: Path, meshes: Path, repeats: int) -> dict[str, float]:
     """Best of `repeats`: a cluster job's Snakemake reading the workflow and collection, a step's Python with the package's imports."""
-
-    def best(cmd: list[str]) -> float:
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            subprocess.run(cmd, cwd=tree, env=tree_env(tree), capture_output=True, check=True)
-            times.append(time.perf_counter() - start)
-        return min(times)
-
     return {
-        "snakemake reading the workflow": best([str(SNAKEMAKE), "--list-rules", "--config", f"meshes={meshes}"]),
-        "python + implicit3d.stages": best([sys.executable, "-c", "import implicit3d.stages"]),
-        "python + implicit3d.stages + torch": best([sys.executable, "-c", "import implicit3d.stages, torch"]),
+        "snakemake reading the workflow": start_seconds(tree, [str(SNAKEMAKE), "--list-rules", "--config", f"meshes={meshes}"], repeats),
+        "python + implicit3d.stages": start_seconds(tree, [sys.executable, "-c", "import implicit3d.stages"], repeats),
+        "python + implicit3d.stages + torch": start_seconds(tree, STEP_IMPORTS, repeats),
     }
 
 

@@ -138,3 +138,24 @@ def test_baseline_is_a_worktree_removed_afterwards():
     assert str(tree) not in listed
     with pytest.raises(SystemExit, match="--baseline no-such-rev: not a revision"), checkout("no-such-rev"):
         pass
+
+
+def snakemake_log(path: Path, rules: list[str]) -> Path:
+    """A Snakemake log in which each of `rules` ran one job (start and finish stamps)."""
+    lines = []
+    for job, rule in enumerate(rules, 1):
+        lines += ["[Sun Dec  6 05:00:15 2026]", f"rule {rule}:", "    input: x", f"    jobid: {job}", "",
+                  "[Sun Dec  6 05:00:17 2026]", f"Finished jobid: {job} (Rule: {rule})", ""]  # fmt: skip
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_python_starts_counts_step_jobs_forkservers_and_shards(tmp_path):
+    from harness.workflow import python_starts
+
+    steps = snakemake_log(tmp_path / "steps.log", ["normalize", "sample", "train", "evaluate", "aggregate", "all"])
+    chain = snakemake_log(tmp_path / "chain.log", ["object", "object", "object", "figures", "aggregate"])
+    shards = snakemake_log(tmp_path / "top.log", ["shard", "shard", "aggregate"])
+    assert python_starts([steps]) == 4  # a process per step job; aggregate and all are the run's own
+    assert python_starts([chain]) == 2  # one forkserver for the three objects, and the figures job
+    assert python_starts([shards, chain, chain]) == 2 + 2 + 2  # each shard's Snakemake, then its chain

@@ -10,6 +10,7 @@ from implicit3d.meshfile import read_mesh, write_mesh
 from implicit3d.models import build_model
 from implicit3d.reconstruct import (
     EMPTY_NOTE,
+    directed_metrics,
     domain_sdf,
     grid_axis,
     marching_cubes,
@@ -120,6 +121,15 @@ def test_normal_consistency_ignores_orientation_but_sees_wrong_directions():
     # A sphere inscribed in the box: normals mostly not parallel to the faces'.
     sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
     assert surface_metrics(sphere, box, count=5000)["normal_consistency"] < 0.95
+
+
+def test_surface_distance_is_the_exact_distance_to_the_faces():
+    source = trimesh.creation.icosphere(subdivisions=2, radius=0.45)
+    target = trimesh.creation.box(extents=(1.0, 0.8, 0.6))
+    points, _ = trimesh.sample.sample_surface(source, 500, seed=3)  # the points directed_metrics draws
+    _, distance, _ = trimesh.proximity.closest_point(target, points)
+    accuracy, _ = directed_metrics(source, target, 500, seed=3)
+    assert accuracy == pytest.approx(float(np.mean(distance)), abs=1e-9)
 
 
 def test_empty_reconstruction_gives_nan_and_a_note():

@@ -67,6 +67,33 @@ def config_args(tree: Path, changes: dict | None) -> list[str]:
     return ["--configfile", "config/config.yaml", path.name]
 
 
+# A step's start: Python with the package's stages and torch (an upper bound for the steps that import no torch).
+STEP_IMPORTS = [sys.executable, "-c", "import implicit3d.stages, torch"]
+# Rules whose every job starts a Python process of its own (`script:`), one job per object and model.
+SCRIPT_STEPS = ("normalize", "sample", "train", "evaluate", "reconstruct", "figures")
+
+
+def python_starts(logs: list[Path]) -> int:
+    """Python processes a run started that paid the package's imports: a job of a per-object step
+    each, one forkserver per Snakemake process that ran chain (`object`) jobs (its workers fork
+    from it, imports done), and one Snakemake per shard job."""
+    starts = 0
+    for log in logs:
+        rules = job_durations(log)["rule"]
+        starts += int(rules.isin(SCRIPT_STEPS).sum()) + int((rules == "object").any()) + int((rules == "shard").sum())
+    return starts
+
+
+def start_seconds(tree: Path, cmd: list[str], repeats: int = 3) -> float:
+    """Best of `repeats`: `cmd` run in `tree` with that tree's package (a process's start, e.g. its imports)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=tree, env=tree_env(tree), capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def local_rules(tree: Path) -> set[str]:
     """Rules that run on the submitting host (`localrule: True`), and the target rule `all`."""
     names = {"all"}

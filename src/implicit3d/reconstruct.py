@@ -92,7 +92,7 @@ def surface_metrics(pred: trimesh.Trimesh | None, truth: trimesh.Trimesh, count:
 
     `count` points are sampled (area-weighted) on each surface; every point's exact
     distance to the other surface (not to its samples) and the normal of the closest
-    triangle there are found with an AABB tree.
+    triangle there are found by the ground truth's exact closest-face search.
       chamfer_accuracy      mean distance from the reconstruction to the ground truth
       chamfer_completeness  mean distance from the ground truth to the reconstruction
       chamfer       (accuracy + completeness) / 2   (Chamfer-L1 of Occupancy Networks)
@@ -104,8 +104,8 @@ def surface_metrics(pred: trimesh.Trimesh | None, truth: trimesh.Trimesh, count:
     if pred is None or len(pred.faces) == 0 or pred.area <= 0.0:
         nan = float("nan")
         return {"chamfer": nan, "chamfer_accuracy": nan, "chamfer_completeness": nan, "normal_consistency": nan, "recon_note": EMPTY_NOTE}
-    acc, nc_pred = _one_way(pred, truth, count, seed)
-    comp, nc_truth = _one_way(truth, pred, count, seed + 1)
+    acc, nc_pred = directed_metrics(pred, truth, count, seed)
+    comp, nc_truth = directed_metrics(truth, pred, count, seed + 1)
     return {
         "chamfer": 0.5 * (acc + comp),
         "chamfer_accuracy": acc,
@@ -115,14 +115,18 @@ def surface_metrics(pred: trimesh.Trimesh | None, truth: trimesh.Trimesh, count:
     }
 
 
-def _one_way(source: trimesh.Trimesh, target: trimesh.Trimesh, count: int, seed: int) -> tuple[float, float]:
-    import igl
+def directed_metrics(source: trimesh.Trimesh, target: trimesh.Trimesh, count: int, seed: int) -> tuple[float, float]:
+    """Mean distance from `count` points sampled on `source` to `target`, and mean |cos| between
+    their normals and those of their closest faces on `target`. The ground truth's exact search
+    (float64; where faces tie, the lowest index of the closest point's faces, whatever the tree)."""
+    from .groundtruth.distance import Surface
+    from .groundtruth.morton import morton_order
 
     points, face_index = trimesh.sample.sample_surface(source, count, seed=seed)
-    sq_dist, closest_face, _ = igl.point_mesh_squared_distance(
-        np.ascontiguousarray(points, dtype=np.float64),
-        np.ascontiguousarray(target.vertices, dtype=np.float64),
-        np.ascontiguousarray(target.faces, dtype=np.int64),
-    )
-    cos = np.abs(np.einsum("ij,ij->i", source.face_normals[face_index], target.face_normals[closest_face]))
-    return float(np.sqrt(np.maximum(sq_dist, 0.0)).mean()), float(cos.mean())
+    order = morton_order(points)  # nearby queries in turn: each starts from the face before
+    closest = Surface(target.vertices, target.faces).closest(points[order])
+    distance, face = np.empty(len(points)), np.empty(len(points), dtype=np.int64)
+    distance[order], face[order] = closest.distance, closest.face
+    cos = np.abs(np.einsum("ij,ij->i", source.face_normals[face_index], target.face_normals[face]))
+    return float(distance.mean()), float(cos.mean())
+
