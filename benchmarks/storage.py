@@ -8,8 +8,8 @@ compresses the same PLY bytes at each of `--presets`. The figures table re-encod
 (already 256-colour palettes, as the figures stage saves them) with fewer colours: what a further
 saving would cost, at the eye's judgement.
 
-    python benchmarks/storage.py                                   # the kept default run
-    python benchmarks/storage.py --run results --presets 0,1,6
+    python benchmarks/storage.py                                   # this checkout's run (results/)
+    python benchmarks/storage.py --run runs/default_run/hashgrid --presets 0,1,6   # e.g. default_run --keep's
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from harness import Bench, parser
 from implicit3d.formats import MESH_SUFFIX
 from implicit3d.meshfile import XZ_PRESET, mesh_bytes, read_mesh, write_mesh
 
-DEFAULT_RUN = Path("/work/runs/default_run/hashgrid")
+DEFAULT_RUN = Path("results")  # this checkout's own run
 MB = 1e6
 # Kinds of file a run keeps per object, by where they lie under results/.
 KINDS = {"samples": "samples/*/*.parquet", "models": "models/*/*/*.pt", "figures": "figures/*/*/*.png"}
