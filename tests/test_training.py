@@ -5,7 +5,16 @@ import torch
 from implicit3d.errors import TrainingError
 from implicit3d.metrics import occupancy_metrics
 from implicit3d.models import build_model
-from implicit3d.training import TrainConfig, load_model, save_model, sdf_loss, train, train_with_retry
+from implicit3d.training import (
+    TrainConfig,
+    load_model,
+    lr_scheduler,
+    param_groups,
+    save_model,
+    sdf_loss,
+    train,
+    train_with_retry,
+)
 
 HASH = {"levels": 4, "log2_table": 12, "base_resolution": 4, "max_resolution": 32, "hidden": 16}
 
@@ -104,3 +113,38 @@ def test_batch_sampler_keeps_the_near_fraction():
     assert mask[idx.numpy()].mean() == pytest.approx(0.8, abs=1e-3)
     uniform = BatchSampler(mask, 1000, 0.0, torch.Generator().manual_seed(0))(5000)
     assert mask[uniform.numpy()].mean() == pytest.approx(0.1, abs=0.02)
+
+
+def test_table_lr_scale_puts_the_tables_in_their_own_group():
+    model = build_model("hashgrid", **HASH)
+    assert len(param_groups(model, TrainConfig(lr=0.01))) == 1
+    table, head = param_groups(model, TrainConfig(lr=0.01, table_lr_scale=3.0))
+    assert table["lr"] == pytest.approx(0.03) and "lr" not in head  # the head takes the optimizer's lr
+    assert [p.shape for p in table["params"]] == [model.table.shape]
+    assert len(head["params"]) == len(list(model.parameters())) - 1
+    with pytest.raises(ValueError, match="no hash table"):
+        param_groups(build_model("mlp", hidden=16, layers=2), TrainConfig(table_lr_scale=3.0))
+
+
+def test_table_lr_scale_moves_the_tables_further():
+    """One Adam step moves each touched table value by about its lr: 3x lr, about 3x the change."""
+    x, y = sphere_data(2000, 0)
+    moved = []
+    for scale in (1.0, 3.0):
+        model = build_model("hashgrid", **HASH)
+        start = model.table.detach().clone()
+        train(model, x, y, x[:200], y[:200], TrainConfig(steps=1, batch_size=512, val_every=1, table_lr_scale=scale, lr_schedule="constant"),
+              torch.device("cpu"), progress=False)  # fmt: skip
+        moved.append((model.table.detach() - start).abs().max().item())
+    assert moved[1] == pytest.approx(3 * moved[0], rel=0.05)
+
+
+def test_linear_schedule_decays_to_a_hundredth():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01)
+    sched = lr_scheduler(opt, TrainConfig(lr=0.01, steps=10, lr_schedule="linear"))
+    lrs = []
+    for _ in range(10):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs[4] == pytest.approx(0.01 * (1 - 0.99 * 0.5)) and lrs[-1] == pytest.approx(1e-4)
