@@ -2,16 +2,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from implicit3d.groundtruth import set_threads
-from implicit3d.sampling import (
-    SamplingSpec,
-    SplitSpec,
-    sample_all,
-    sample_near_surface,
-    sample_near_surfaces,
-    sample_volume,
-    split_rng,
-)
+from implicit3d.sampling import SamplingSpec, SplitSpec, sample_all, sample_near_surface, sample_volume, split_rng
 
 SPEC = SamplingSpec(
     train=SplitSpec(3000, (0.003, 0.01), 2000),
@@ -44,21 +35,6 @@ def test_near_surface_noise_has_requested_std():
     offset = np.linalg.norm(p, axis=1) - 0.8
     assert offset.std() == pytest.approx(0.01, rel=0.05)
     assert abs(offset.mean()) < 1e-3
-
-
-def test_near_surface_parts_in_threads_are_the_parts_drawn_in_turn(sphere):
-    parts = [(3000, 0.003), (2000, 0.007), (1000, 0.012)]
-    rng = np.random.default_rng(5)
-    in_turn = [sample_near_surface(rng, sphere, count, std) for count, std in parts] + [rng.random(3)]
-    for threads in (1, 3):
-        set_threads(threads)
-        try:
-            rng = np.random.default_rng(5)
-            drawn = sample_near_surfaces(rng, sphere, parts) + [rng.random(3)]  # and the generator left where it was
-        finally:
-            set_threads(None)
-        for a, b in zip(in_turn, drawn, strict=True):
-            np.testing.assert_array_equal(a, b)
 
 
 def test_sampling_is_deterministic_and_splits_are_disjoint(sphere):

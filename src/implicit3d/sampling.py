@@ -8,7 +8,6 @@ and val splits (`POOL_SPLITS`) afresh, bit-identical, from the mesh and the seed
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +16,6 @@ import trimesh
 
 from .errors import Implicit3DError
 from .groundtruth import DEFAULT_METHOD, DEFAULT_SEAL, DEFAULT_SIGN, GroundTruth, compute_sdf_guarded
-from .groundtruth.threads import threads as ground_truth_threads
 from .mesh import mesh_digest
 
 SPLITS = ("train", "val", "test")
@@ -85,37 +83,18 @@ def sample_volume(rng: np.random.Generator, count: int, volume: str = "sphere") 
 
 def sample_near_surface(rng: np.random.Generator, mesh: trimesh.Trimesh, count: int, std: float) -> np.ndarray:
     """Area-weighted surface samples plus isotropic Gaussian noise."""
-    (points,) = sample_near_surfaces(rng, mesh, [(count, std)])
-    return points
-
-
-def sample_near_surfaces(rng: np.random.Generator, mesh: trimesh.Trimesh, parts: list[tuple[int, float]]) -> list[np.ndarray]:
-    """`sample_near_surface` for each (count, std) of `parts` in turn, the same points: `rng` draws
-    each part's surface seed, then its noise, in that order; the surface samples, which take only
-    their seed, run in as many threads as the ground truth may use (numpy releases the GIL)."""
-    drawn = []
-    for count, std in parts:
-        seed = int(rng.integers(0, 2**31 - 1))
-        drawn.append((count, seed, rng.normal(0.0, std, size=(count, 3))))
-    workers = min(len(drawn), ground_truth_threads())
-    if workers < 2:
-        return [trimesh.sample.sample_surface(mesh, count, seed=seed)[0] + noise for count, seed, noise in drawn]
-
-    vertices, faces = mesh.vertices, mesh.faces
-    own = [trimesh.Trimesh(vertices, faces, process=False) for _ in drawn]  # a mesh per part: trimesh's caches are not shared
-
-    def near(part: int) -> np.ndarray:
-        count, seed, noise = drawn[part]
-        return trimesh.sample.sample_surface(own[part], count, seed=seed)[0] + noise
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(near, range(len(drawn))))
+    seed = int(rng.integers(0, 2**31 - 1))
+    surface, _ = trimesh.sample.sample_surface(mesh, count, seed=seed)
+    return surface + rng.normal(0.0, std, size=surface.shape)
 
 
 def split_points(mesh: trimesh.Trimesh, spec: SplitSpec, rng: np.random.Generator, volume: str) -> pd.DataFrame:
     """Points of one split (without SDF), with their kind and noise std."""
-    near = [(n, std) for std, n in zip(spec.near_std, _spread(spec.near_count, len(spec.near_std)), strict=True) if n]
-    parts = [_frame(points, "near", std) for points, (_, std) in zip(sample_near_surfaces(rng, mesh, near), near, strict=True)]
+    parts = []
+    counts = _spread(spec.near_count, len(spec.near_std))
+    for std, n in zip(spec.near_std, counts, strict=True):
+        if n:
+            parts.append(_frame(sample_near_surface(rng, mesh, n, std), "near", std))
     if spec.volume_count:
         parts.append(_frame(sample_volume(rng, spec.volume_count, volume), "volume", 0.0))
     return pd.concat(parts, ignore_index=True)

@@ -8,9 +8,8 @@ import trimesh
 
 def max_distance(mesh: trimesh.Trimesh, points: np.ndarray) -> float:
     """Upper bound on any point-to-mesh distance: the diagonal of their joint bounding box."""
-    parts = [np.asarray(part, dtype=np.float64).reshape(-1, 3) for part in (points, mesh.vertices)]
-    parts = [part for part in parts if len(part)]  # min and max of each part, not of a stacked copy
-    return float(np.linalg.norm(np.max([p.max(axis=0) for p in parts], axis=0) - np.min([p.min(axis=0) for p in parts], axis=0)))
+    both = np.vstack([np.asarray(points, dtype=np.float64).reshape(-1, 3), np.asarray(mesh.vertices)])
+    return float(np.linalg.norm(both.max(axis=0) - both.min(axis=0)))
 
 
 def implausible(sdf: np.ndarray, limit: float) -> np.ndarray:

@@ -30,27 +30,19 @@ def unit_box(points: np.ndarray, shift: float = 0.0) -> np.ndarray:
 
 
 def morton_order(points: np.ndarray) -> np.ndarray:
-    """The order of the points along the Z curve: `np.argsort(morton_codes(unit_box(points)), kind="stable")`,
+    """The order of the points along the Z curve: `np.argsort(morton_codes(...), kind="stable")`,
     by a compiled radix sort (16 bits a pass over the 48-bit codes, each pass stable)."""
-    points = np.ascontiguousarray(points, dtype=np.float64)
-    if len(points) == 0:
-        return np.zeros(0, dtype=np.int64)
-    lo = points.min(axis=0)
-    span = float((points.max(axis=0) - lo).max()) or 1.0
-    # unit_box's scale, applied inside the compiled pass instead of to a scaled copy of the points
-    return _radix_order(_codes(points, lo, span * 1.0 * (1 + 1e-9)), 48)
+    return _radix_order(_codes(unit_box(points)), 48)
 
 
 @njit(cache=True, nogil=True)
-def _codes(points, lo, scale):
-    """`morton_codes(unit_box(points))` (16 bits per axis) in one compiled pass: each coordinate
-    scaled as unit_box scales it, (p - lo) / scale + 0.0."""
-    out = np.empty(points.shape[0], np.uint64)
-    for i in range(points.shape[0]):
+def _codes(unit):
+    """`morton_codes(unit)` (16 bits per axis) in one compiled pass."""
+    out = np.empty(unit.shape[0], np.uint64)
+    for i in range(unit.shape[0]):
         code = np.uint64(0)
         for k in range(3):
-            unit = (points[i, k] - lo[k]) / scale + 0.0
-            q = min(max(np.int64(unit * 65536.0), 0), 65535)
+            q = min(max(np.int64(unit[i, k] * 65536.0), 0), 65535)
             x = np.uint64(q)
             x = (x | (x << np.uint64(32))) & np.uint64(0x1F00000000FFFF)
             x = (x | (x << np.uint64(16))) & np.uint64(0x1F0000FF0000FF)
