@@ -1,13 +1,16 @@
 """The ground truth's speed on each object's test and pool draws, in points per second; with `--baseline REV`, that revision's side by side, and how far the two disagree on the same points.
 
-Every object pays for its ground truth twice: its sample job draws the test points (100,000 by
-default) and its train job draws the training pool (1.52M points), each in its own process, each
-building the mesh's ground truth first. This times both draws (`sampling.sample_splits`, as the
-jobs call it) in a fresh process per draw, with `--threads` threads for the ground truth where the
-code has a thread budget (a job's default: 1), alternating which revision goes first. A draw is
-timed from the normalized mesh to the SDF, the ground truth's preparation included (not the
-process start or the imports): its points per second are its points over those wall seconds, an
-object's are both draws' points over both draws' seconds. The labelling rate leaves the
+Every object draws its test points (100,000 by default, the sample stage) and its training pool
+(1.52M points, the train stage), each building the mesh's ground truth first unless the process
+already holds it. `--jobs chain` (the default, as `object_jobs: chain` runs an object's stages in
+one process) makes both draws in one fresh process per object, test first: a revision that keeps
+the ground truth per process (`GroundTruth.shared`) prepares it once, in the test draw. `--jobs
+steps` (one job per stage) makes each draw in a fresh process of its own: both pay for it. Draws
+are `sampling.sample_splits`, as the stages call it, with `--threads` threads for the ground truth
+where the code has a thread budget (a job's default: 1), alternating which revision goes first. A
+draw is timed from the normalized mesh to the SDF, the ground truth's preparation included (not
+the process start or the imports): its points per second are its points over those wall seconds,
+an object's are both draws' points over both draws' seconds. The labelling rate leaves the
 preparation out: the points over the seconds of `GroundTruth.sdf` alone. CPU seconds count every
 thread: in a `--cores 2` run they are what the other job loses.
 
@@ -19,6 +22,7 @@ takes.
 
     python benchmarks/pool_speed.py                                  # every reference object
     python benchmarks/pool_speed.py --objects 0,16 --threads 2 --baseline v0.1.0
+    python benchmarks/pool_speed.py --jobs steps                     # each draw in its own process
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ DRAWS = ("test", "pool")
 def main(argv: list[str] | None = None) -> None:
     p = parser(__doc__, baseline=True)
     p.add_argument("--threads", type=int, default=1, help="the ground truth's threads in every draw, where the code lets them be set (default: 1)")
+    p.add_argument("--jobs", choices=("chain", "steps"), default="chain",
+                   help="chain: both draws of an object in one process, as object_jobs: chain runs them (default); steps: each draw in a process of its own")  # fmt: skip
     args = p.parse_args(argv)
     rows, agreement = [], []
     with Bench(__file__, __doc__, args, argv) as b, b.baseline() as tree:
@@ -53,17 +59,21 @@ def main(argv: list[str] | None = None) -> None:
             for where in trees.values() if i == 0 else ():  # build and cache the compiled loops before timing
                 draw(where, mesh, b.config["sampling"], "test", b.work / "warm.npy", args.threads)
             row = {"object": name, "faces": json.loads(mesh.with_suffix(".json").read_text())["faces"]}
+            order = list(trees) if i % 2 == 0 else list(trees)[::-1]  # alternate, so drift favours none
+            outs = {label: {kind: b.work / f"{name}_{kind}_{j}.npy" for kind in DRAWS} for j, label in enumerate(order)}
+            if args.jobs == "chain":
+                drawn = {label: both_draws(trees[label], mesh, b.config["sampling"], outs[label], args.threads) for label in order}
+            else:
+                drawn = {label: {kind: draw(trees[label], mesh, b.config["sampling"], kind, outs[label][kind], args.threads) for kind in DRAWS} for label in order}
             for kind in DRAWS:
-                order = list(trees) if i % 2 == 0 else list(trees)[::-1]  # alternate, so drift favours none
-                drawn = {label: draw(trees[label], mesh, b.config["sampling"], kind, b.work / f"{name}_{kind}_{j}.npy", args.threads) for j, label in enumerate(order)}
-                row |= {f"{label} {kind} {k}": drawn[label][k] for label in trees for k in ("points", "wall", "cpu", "labelling")}
+                row |= {f"{label} {kind} {k}": drawn[label][kind][k] for label in trees for k in ("points", "wall", "cpu", "labelling")}
                 if tree:
-                    agreement.append({"object": name, "draw": kind, **compare(mesh, b.config["sampling"], drawn[base]["path"], args.threads)})
+                    agreement.append({"object": name, "draw": kind, **compare(mesh, b.config["sampling"], outs[base][kind], args.threads)})
             rows.append(row)
             print(f"{name:>4}: " + ", ".join(f"{label} {rate(row, label):,.0f} points/s" for label in trees), file=sys.stderr, flush=True)
         table = pd.DataFrame(rows)
         speed = per_object(table, list(trees))
-        sections = [(f"Summary, ground-truth threads: {args.threads}", summary(table, speed, list(trees), args.threads))]
+        sections = [(f"Summary, ground-truth threads: {args.threads}, jobs: {args.jobs}", summary(table, speed, list(trees), args.threads))]
         if tree:
             sections.append(("", f"Per object, this checkout against the baseline: median speed-up {speed['speed-up'].median():.2f}x (points/s, "
                                  f"preparation included), median CPU seconds ratio {speed['CPU s ratio'].median():.2f}."))
@@ -74,9 +84,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def draw(tree: Path, mesh: Path, sampling: dict, kind: str, out: Path, threads: int) -> dict:
-    """One draw in a fresh process on `tree`'s package; its seconds and points, and where its points and SDF are."""
+    """One draw in a fresh process on `tree`'s package; its seconds and points."""
     task = {"mesh": str(mesh), "sampling": sampling, "draw": kind, "out": str(out), "threads": threads}
-    return run_in_tree(tree, "draw", task, threads) | {"path": out}
+    return run_in_tree(tree, "draw", task, threads)
+
+
+def both_draws(tree: Path, mesh: Path, sampling: dict, outs: dict[str, Path], threads: int) -> dict:
+    """The test draw, then the pool draw, in one fresh process on `tree`'s package (as a chain job
+    makes them); each one's seconds and points, by draw."""
+    task = {"mesh": str(mesh), "sampling": sampling, "outs": {kind: str(out) for kind, out in outs.items()}, "threads": threads}
+    return run_in_tree(tree, "chain", task, threads)
 
 
 def compare(mesh: Path, sampling: dict, base_draw: Path, threads: int) -> dict:

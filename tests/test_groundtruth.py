@@ -253,3 +253,11 @@ def test_one_ground_truth_per_mesh_content_and_convention(sphere):
     assert solid is not first and solid.sign == "solid"
     moved = sphere.copy().apply_translation((0.01, 0, 0))
     assert GroundTruth.shared(moved, sign="solid") is not solid
+
+
+def test_max_distance_is_the_diagonal_of_the_joint_box():
+    mesh = trimesh.creation.box(extents=(1.0, 2.0, 3.0))
+    points = np.array([[4.0, 0.0, 0.0], [0.0, -2.0, 0.5]])
+    both = np.vstack([points, mesh.vertices])
+    assert gt.max_distance(mesh, points) == np.linalg.norm(both.max(axis=0) - both.min(axis=0))
+    assert gt.max_distance(mesh, np.zeros((0, 3))) == np.linalg.norm([1.0, 2.0, 3.0])

@@ -7,7 +7,7 @@ import trimesh
 
 from implicit3d.groundtruth import winding_number
 from implicit3d.groundtruth.holes import with_narrow_holes_capped
-from implicit3d.groundtruth.morton import morton_order
+from implicit3d.groundtruth.morton import morton_codes, morton_order, unit_box
 from implicit3d.groundtruth.rays import Rays, sphere_directions
 from implicit3d.groundtruth.winding import WindingNumber
 
@@ -35,6 +35,14 @@ def test_morton_order_keeps_neighbours_together():
     ordered = points[morton_order(points)]
     steps = np.linalg.norm(np.diff(ordered, axis=0), axis=1)
     assert np.median(steps) < 0.2 * np.median(np.linalg.norm(np.diff(points, axis=0), axis=1))
+
+
+def test_morton_order_is_the_stable_sort_of_the_codes():
+    rng = np.random.default_rng(3)
+    points = np.vstack([rng.normal(0.2, 0.5, (3000, 3)), np.repeat(rng.random((50, 3)), 4, axis=0)])  # repeats: stable ties
+    for chosen in (points, points[:1], np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])):  # a lone point, zero span
+        expected = np.argsort(morton_codes(unit_box(chosen)), kind="stable")
+        np.testing.assert_array_equal(morton_order(chosen), expected)
 
 
 def test_caps_close_narrow_holes_only():

@@ -5,6 +5,7 @@ result as one JSON line. The harness runs it with a baseline checkout's src/ on 
 
     python benchmarks/harness/runner.py train '{"points": ..., "mesh": ..., "out": ..., "name": ..., "spec": {...}, "threads": 1}'
     python benchmarks/harness/runner.py draw '{"mesh": ..., "sampling": {...}, "draw": "test", "out": ..., "threads": 1}'
+    python benchmarks/harness/runner.py chain '{"mesh": ..., "sampling": {...}, "outs": {"test": ..., "pool": ...}, "threads": 1}'
 """
 
 from __future__ import annotations
@@ -42,28 +43,46 @@ def draw(task: dict) -> dict:
     pool (`"pool"`, a train job's), from the normalized mesh to the SDF, timed with the ground truth's
     preparation. `labelling` is the seconds of the SDF alone; the points and their SDF go to `out`
     (.npy, float64 columns x, y, z, sdf)."""
+    set_ground_truth_threads(task["threads"])
+    return timed_draw(task["mesh"], task["sampling"], task["draw"], task["out"])
+
+
+def chain(task: dict) -> dict:
+    """The test draw, then the pool draw, in this one process, as `object_jobs: chain` runs an
+    object's sample and train stages: each loads the mesh and asks for its ground truth, which a
+    revision that keeps it per process (`GroundTruth.shared`) prepares once, in the test draw.
+    `outs`: where each draw's points and SDF go, by draw; returns each draw's `draw` result."""
+    set_ground_truth_threads(task["threads"])
+    return {kind: timed_draw(task["mesh"], task["sampling"], kind, out) for kind, out in task["outs"].items()}
+
+
+def set_ground_truth_threads(threads: int) -> None:
+    try:  # the ground truth's thread budget, where the revision has one
+        from implicit3d.groundtruth import set_threads
+
+        set_threads(threads)
+    except ImportError:
+        pass
+
+
+def timed_draw(mesh_file: str, sampling: dict, kind: str, out: str) -> dict:
     from implicit3d.sampling import POOL_SPLITS, STORED_SPLITS, SamplingSpec, ground_truth, sample_splits
 
     try:  # the revision's reader of the normalize stage's mesh
         from implicit3d.meshfile import read_mesh
     except ImportError:  # revisions before implicit3d.meshfile
         from implicit3d.mesh import load_normalized as read_mesh
-    try:  # the ground truth's thread budget, where the revision has one
-        from implicit3d.groundtruth import set_threads
-
-        set_threads(task["threads"])
-    except ImportError:
-        pass
-    mesh, spec = read_mesh(task["mesh"]), SamplingSpec.from_config(task["sampling"])
+    mesh, spec = read_mesh(mesh_file), SamplingSpec.from_config(sampling)
     wall, cpu = time.perf_counter(), cpu_seconds()
     truth = ground_truth(mesh, spec)
-    frame, _ = sample_splits(mesh, spec, STORED_SPLITS if task["draw"] == "test" else POOL_SPLITS, truth)
+    labelled = getattr(truth, "seconds", {}).get("sdf", float("nan"))  # a shared ground truth's earlier draws
+    frame, _ = sample_splits(mesh, spec, STORED_SPLITS if kind == "test" else POOL_SPLITS, truth)
     result = {"wall": time.perf_counter() - wall, "cpu": cpu_seconds() - cpu, "points": len(frame),
-              "labelling": getattr(truth, "seconds", {}).get("sdf", float("nan"))}  # fmt: skip
-    np.save(task["out"], frame[["x", "y", "z", "sdf"]].to_numpy(np.float64))
+              "labelling": getattr(truth, "seconds", {}).get("sdf", float("nan")) - labelled}  # fmt: skip
+    np.save(out, frame[["x", "y", "z", "sdf"]].to_numpy(np.float64))
     return result
 
 
 if __name__ == "__main__":
     command, task = sys.argv[1], json.loads(sys.argv[2])
-    print(json.dumps({"train": train, "draw": draw}[command](task), default=float))
+    print(json.dumps({"train": train, "draw": draw, "chain": chain}[command](task), default=float))
