@@ -11,7 +11,7 @@ import trimesh
 
 from implicit3d.figures import PLANES, plot_render, plot_slices, slice_data, slice_points
 from implicit3d.groundtruth import GroundTruth
-from implicit3d.meshfile import write_mesh
+from implicit3d.meshfile import read_mesh, write_mesh
 from implicit3d.metrics import sign_error_map
 from implicit3d.reconstruct import reconstruct_mesh
 from implicit3d.stages.figures import render as render_figure
@@ -69,7 +69,7 @@ def test_render_writes_a_png_also_for_an_empty_reconstruction(tmp_path):
     assert _png_shape(tmp_path / "r.png")[0] > 300
     write_mesh(tmp_path / "empty.ply", None)
     truth.export(tmp_path / "truth.ply")
-    render_figure(str(tmp_path / "empty.ply"), str(tmp_path / "truth.ply"), str(tmp_path / "e.png"), "empty")
+    render_figure(read_mesh(tmp_path / "empty.ply"), read_mesh(tmp_path / "truth.ply"), str(tmp_path / "e.png"), "empty")
     assert _png_shape(tmp_path / "e.png")[0] > 300
 
 

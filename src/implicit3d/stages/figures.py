@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import torch
+import trimesh
 
 from ..figures import plot_render, plot_slices, plot_trace, slice_data
 from ..groundtruth import GroundTruth
@@ -18,19 +19,23 @@ log = logging.getLogger("implicit3d")
 
 def figures(model_in: str, truth_in: str, evaluation_in: str, recon_in: str, metrics_in: str, outputs: dict, title: str, params: dict, threads: int = 1) -> None:
     """The figures rule's figures: `outputs` names the file of each kind to draw (slices, render,
-    trace); `params` holds the rule's settings (slice_resolution, domain, sampling, render_faces, up, training)."""
+    trace); `params` holds the rule's settings (slice_resolution, domain, sampling, render_faces, up, training).
+    The model and the meshes are read once for all the kinds."""
+    model, _ = load_model(model_in)
+    truth = read_mesh(truth_in)
+    recon = read_mesh(recon_in) if {"render", "trace"} & set(outputs) else None
     if "slices" in outputs:
-        slices(model_in, truth_in, outputs["slices"], title, params["slice_resolution"], params["domain"], evaluation_in, params["sampling"])
+        slices(model, truth, outputs["slices"], title, params["slice_resolution"], params["domain"], evaluation_in, params["sampling"])
     if "render" in outputs:
-        render(recon_in, truth_in, outputs["render"], title, metrics_in, params["render_faces"], params["up"])
+        render(recon, truth, outputs["render"], title, metrics_in, params["render_faces"], params["up"])
     if "trace" in outputs:
-        trace(model_in, recon_in, truth_in, outputs["trace"], title, cap=step_cap(params["training"]), bound=params["domain"],
+        trace(model, recon, truth, outputs["trace"], title, cap=step_cap(params["training"]), bound=params["domain"],
               up=params["up"], max_faces=params["render_faces"], threads=threads)  # fmt: skip
 
 
 def slices(
-    model_in: str,
-    truth_in: str,
+    model: torch.nn.Module,
+    truth: trimesh.Trimesh,
     out: str,
     title: str = "",
     resolution: int = 200,
@@ -39,8 +44,7 @@ def slices(
     sampling: dict | None = None,
 ) -> None:
     """The slices figure; the ground truth is the one `sampling` (the config section) defines."""
-    model, _ = load_model(model_in)
-    data = slice_data(model, GroundTruth.from_config(read_mesh(truth_in), sampling or {}), resolution)
+    data = slice_data(model, GroundTruth.from_config(truth, sampling or {}), resolution)
     if eval_in:
         rec = read_json(eval_in)
         title += f"   F1 near {rec.get('f1_near', float('nan')):.4f}, volume {rec.get('f1_volume', float('nan')):.4f}"
@@ -48,21 +52,20 @@ def slices(
     log.info("wrote %s: SDF slices at %d^2 points per plane", out, resolution)
 
 
-def render(recon_in: str, truth_in: str, out: str, title: str = "", metrics_in: str | None = None, max_faces: int = 30000, up: str = "y") -> None:
+def render(recon: trimesh.Trimesh, truth: trimesh.Trimesh, out: str, title: str = "", metrics_in: str | None = None, max_faces: int = 30000, up: str = "y") -> None:
     """The reconstruction rendered beside the ground-truth mesh, with its surface metrics."""
-    recon = read_mesh(recon_in)
     label = f"reconstruction ({len(recon.faces):,} faces)"
     if metrics_in:
         rec = read_json(metrics_in)
         label += f"\nchamfer {rec['chamfer']:.4f}, normal consistency {rec['normal_consistency']:.3f}"
-    plot_render(recon if len(recon.faces) else None, read_mesh(truth_in), out, title, label, max_faces, up)
+    plot_render(recon if len(recon.faces) else None, truth, out, title, label, max_faces, up)
     log.info("wrote %s: rendering of %d reconstructed faces (at most %d drawn)", out, len(recon.faces), max_faces)
 
 
 def trace(
-    model_in: str,
-    recon_in: str,
-    truth_in: str,
+    model: torch.nn.Module,
+    recon: trimesh.Trimesh,
+    truth: trimesh.Trimesh,
     out: str,
     title: str = "",
     cap: float | None = 0.1,
@@ -73,12 +76,10 @@ def trace(
     max_steps: int = 128,
     threads: int = 1,
 ) -> dict:
-    """The sphere-tracing figure of a saved model; `cap` bounds each step (the loss clamp, see
+    """The sphere-tracing figure of a model; `cap` bounds each step (the loss clamp, see
     `spheretrace.step_cap`), `bound` is the sampled volume (sphere or cube)."""
     torch.set_num_threads(max(1, int(threads)))
-    model, _ = load_model(model_in)
-    recon = read_mesh(recon_in)
     kwargs = {"resolution": resolution, "cap": cap, "bound": bound, "max_steps": max_steps}
-    info = plot_trace(model_field(model), recon if len(recon.faces) else None, read_mesh(truth_in), out, title, up, max_faces, **kwargs)
+    info = plot_trace(model_field(model), recon if len(recon.faces) else None, truth, out, title, up, max_faces, **kwargs)
     log.info("wrote %s: sphere tracing %s", out, ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()))
     return info
