@@ -129,4 +129,3 @@ def directed_metrics(source: trimesh.Trimesh, target: trimesh.Trimesh, count: in
     distance[order], face[order] = closest.distance, closest.face
     cos = np.abs(np.einsum("ij,ij->i", source.face_normals[face_index], target.face_normals[face]))
     return float(distance.mean()), float(cos.mean())
-

@@ -56,16 +56,16 @@ def per_model(pattern, objects=None):
 
 
 def eval_paths(wildcards, objects=None):
-    return per_model("results/eval/{model}/{tag}/{object}.json", objects)
+    return per_model(str(PATTERNS.evaluation("{model}")), objects)
 
 
 def reconstruction_paths(wildcards, objects=None):
     """The reconstructions' records (none without products.reconstruction)."""
-    return per_model("results/meshes/{model}/{tag}/{object}.json", objects) if PRODUCTS.reconstruction else []
+    return per_model(str(PATTERNS.reconstruction("{model}", ".json")), objects) if PRODUCTS.reconstruction else []
 
 
 def info_paths():
-    return per_model("results/models/{model}/{tag}/{object}.json")
+    return per_model(str(PATTERNS.model_file("{model}", ".json")))
 
 
 PRODUCTS = Products.from_config(config)
@@ -134,18 +134,12 @@ def figure_outputs():
 
 def figure_inputs(wildcards):
     """The figures rule's inputs: the reconstruction too where the figures draw it."""
-    stem = f"{wildcards.model}/{wildcards.tag}/{wildcards.object}"
-    inputs = {
-        "model": f"results/models/{stem}.pt",
-        "truth": NORMALIZED.format(object=wildcards.object),
-        "evaluation": f"results/eval/{stem}.json",
-    }
+    model = wildcards.model
+    files = ObjectFiles(Path("results"), wildcards.object, SAMPLE_TAG, {model: wildcards.tag})
+    inputs = {"model": files.model_file(model), "truth": files.mesh, "evaluation": files.evaluation(model)}
     if PRODUCTS.reconstruction:
-        inputs.update(
-            mesh=RECONSTRUCTION.format(model=wildcards.model, tag=wildcards.tag, object=wildcards.object),
-            metrics=f"results/meshes/{stem}.json",
-        )
-    return inputs
+        inputs.update(mesh=files.reconstruction(model), metrics=files.reconstruction(model, ".json"))
+    return {name: str(path) for name, path in inputs.items()}
 
 
 def shard_markers():
