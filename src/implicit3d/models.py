@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import hashgrid_kernel
+from . import hashgrid_fused, hashgrid_kernel
 
 ARCHITECTURES = ("mlp", "siren", "fourier", "hashgrid", "grid")
 
@@ -272,6 +272,8 @@ class HashGridSDF(nn.Module):
         return torch.cat([feats, x], 1) if self.include_xyz else feats
 
     def forward(self, x: torch.Tensor, portable: bool = False) -> torch.Tensor:
+        if not portable and not torch.is_grad_enabled() and hashgrid_fused.usable(self, x):
+            return hashgrid_fused.predict(self, x)  # inference on a CPU: the compiled loops, no autograd
         return self.mlp(self.encode(x, portable)).squeeze(-1)
 
 

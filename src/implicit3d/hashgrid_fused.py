@@ -1,0 +1,212 @@
+"""The hash grid's training step and inference as compiled CPU loops (numba), on tiles of 64
+points: encoding, the ReLU head, the clamped L1 loss, the gradients back through the head, and
+the scatter of the features' gradient into the table. The head's weight gradients, products over
+the whole batch, stay with torch.
+
+Why: under autograd a step runs two dozen small torch operations, and the head's matrix products
+go through oneMKL, which `numerics` pins to its slow COMPATIBLE branch so that every x86-64 CPU
+gives the same bits. These loops fix the order of every sum and numba compiles them without
+fast-math (no fused multiply-add), so each vector lane does what a scalar loop would: the same bits
+on any CPU. `tests/test_hashgrid_fused.py` checks the loss, every gradient and the inference
+against torch's autograd path; `benchmarks/fused_step.py` times both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numba import njit
+
+from .hashgrid_kernel import _corner_rows_weights
+
+
+TILE = 64  # points per tile: the head's loops run along a tile's points, contiguous
+
+
+@njit(cache=True, nogil=True)
+def _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, rows, corner_weights, inputs, include_xyz):
+    """Features of points picks[start:start + n] into inputs (L * F [+ 3], TILE); keeps each point's
+    corner rows and weights (TILE, L, 8) for the scatter."""
+    features = table.shape[0]
+    levels = res.shape[0]
+    for p in range(n):
+        b = picks[start + p]
+        for level in range(levels):
+            _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows[p, level], corner_weights[p, level])
+            for feat in range(features):
+                acc = np.float32(0.0)
+                for c in range(8):
+                    acc += table[feat, rows[p, level, c]] * corner_weights[p, level, c]
+                inputs[level * features + feat, p] = acc
+        if include_xyz:
+            for d in range(3):
+                inputs[levels * features + d, p] = x[b, d]
+
+
+@njit(cache=True, nogil=True)
+def _head_forward(acts, weights, biases):
+    """acts[l + 1][:out] = relu(W_l acts[l][:in] + b_l) for a tile, the last layer without relu."""
+    layers = len(weights)
+    for layer in range(layers):
+        w = weights[layer]
+        bias = biases[layer]
+        n_out, n_in = w.shape
+        src = acts[layer]
+        dst = acts[layer + 1]
+        for j in range(n_out):
+            out = dst[j]
+            bj = bias[j]
+            for p in range(TILE):
+                out[p] = bj
+        # k outside j: consecutive updates go to different rows, so none waits on the one before
+        for k in range(n_in):
+            column = src[k]
+            for j in range(n_out):
+                wjk = w[j, k]
+                out = dst[j]
+                for p in range(TILE):
+                    out[p] += wjk * column[p]
+        if layer < layers - 1:
+            for j in range(n_out):
+                out = dst[j]
+                for p in range(TILE):
+                    if out[p] < np.float32(0.0):  # NaN stays NaN, as torch's relu keeps it (the loss must see divergence)
+                        out[p] = np.float32(0.0)
+
+
+@njit(cache=True, nogil=True)
+def _predict(x, res, n_dense, offset, mask, table, weights, biases, include_xyz, out):
+    width = 0
+    for w in weights:
+        width = max(width, w.shape[0], w.shape[1])
+    acts = np.zeros((len(weights) + 1, width, TILE), np.float32)
+    rows = np.empty((TILE, res.shape[0], 8), np.int64)
+    corner_weights = np.empty((TILE, res.shape[0], 8), np.float32)
+    picks = np.arange(x.shape[0])
+    for start in range(0, x.shape[0], TILE):
+        n = min(TILE, x.shape[0] - start)
+        _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, rows, corner_weights, acts[0], include_xyz)
+        _head_forward(acts, weights, biases)
+        last = acts[len(weights), 0]
+        for p in range(n):
+            out[start + p] = last[p]
+
+
+@njit(cache=True, nogil=True)
+def _train_step(x, y, picks, clamp, res, n_dense, offset, mask, table, weights, biases, include_xyz, grad_table, layer_inputs, layer_deltas):
+    """The clamped L1 loss (mean over the batch) of points x[picks] against y[picks]. Adds its
+    gradient to grad_table (F, R) and leaves, for each layer l of the head, its inputs
+    layer_inputs[l] (in, B) and the loss's gradient with respect to its outputs layer_deltas[l]
+    (out, B): the weights' gradients are their products, which the caller takes."""
+    layers = len(weights)
+    features = table.shape[0]
+    levels = res.shape[0]
+    width = 0
+    for w in weights:
+        width = max(width, w.shape[0], w.shape[1])
+    acts = np.zeros((layers + 1, width, TILE), np.float32)
+    delta = np.zeros((width, TILE), np.float32)
+    back = np.zeros((width, TILE), np.float32)
+    rows = np.empty((TILE, levels, 8), np.int64)
+    corner_weights = np.empty((TILE, levels, 8), np.float32)
+    scale = np.float32(1.0) / np.float32(picks.shape[0])
+    total = 0.0
+    for start in range(0, picks.shape[0], TILE):
+        n = min(TILE, picks.shape[0] - start)
+        _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, rows, corner_weights, acts[0], include_xyz)
+        _head_forward(acts, weights, biases)
+        pred = acts[layers, 0]
+        for p in range(TILE):
+            delta[0, p] = np.float32(0.0)
+        for p in range(n):
+            target = y[picks[start + p]]
+            # DeepSDF's clamped L1, as training.sdf_loss: no loss beyond the band on the target's side.
+            if (target >= clamp and pred[p] >= clamp) or (target <= -clamp and pred[p] <= -clamp):
+                continue
+            err = pred[p] - min(max(target, -clamp), clamp)
+            total += abs(err)
+            if err > np.float32(0.0):
+                delta[0, p] = scale
+            elif err < np.float32(0.0):
+                delta[0, p] = -scale
+        for layer in range(layers - 1, -1, -1):
+            w = weights[layer]
+            n_out, n_in = w.shape
+            src = acts[layer]
+            inputs = layer_inputs[layer]
+            deltas = layer_deltas[layer]
+            for k in range(n_in):
+                for p in range(n):
+                    inputs[k, start + p] = src[k, p]
+            for j in range(n_out):
+                for p in range(n):
+                    deltas[j, start + p] = delta[j, p]
+            for k in range(n_in):
+                bk = back[k]
+                for p in range(TILE):
+                    bk[p] = np.float32(0.0)
+            for j in range(n_out):
+                dj = delta[j]
+                for k in range(n_in):
+                    wjk = w[j, k]
+                    bk = back[k]
+                    for p in range(TILE):
+                        bk[p] += wjk * dj[p]
+            if layer > 0:  # through the relu of the layer below
+                for k in range(n_in):
+                    column = src[k]
+                    bk = back[k]
+                    dk = delta[k]
+                    for p in range(TILE):
+                        dk[p] = bk[p] if column[p] > np.float32(0.0) else np.float32(0.0)
+        for p in range(n):  # back[:L * F] holds the gradient of the features
+            for level in range(levels):
+                for feat in range(features):
+                    g = back[level * features + feat, p]
+                    for c in range(8):
+                        grad_table[feat, rows[p, level, c]] += corner_weights[p, level, c] * g
+    return total / picks.shape[0]
+
+
+def usable(model, x: torch.Tensor) -> bool:
+    """Whether these loops apply: a hash grid (it has `kernel_layout`) whose head is Linear and ReLU
+    layers, float32 on the CPU."""
+    if getattr(model, "kernel_layout", None) is None or x.device.type != "cpu" or x.dtype != torch.float32:
+        return False
+    return all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters()) and all(
+        isinstance(m, (torch.nn.Linear, torch.nn.ReLU)) for m in model.mlp
+    )
+
+
+def _head(model):
+    linears = [m for m in model.mlp if isinstance(m, torch.nn.Linear)]
+    weights = tuple(np.ascontiguousarray(m.weight.detach().numpy()) for m in linears)
+    biases = tuple(np.ascontiguousarray(m.bias.detach().numpy()) for m in linears)
+    return linears, weights, biases
+
+
+def predict(model, x: torch.Tensor) -> torch.Tensor:
+    """The model's SDF (B,) at points x (B, 3), without autograd."""
+    _, weights, biases = _head(model)
+    xs = x.detach().contiguous()
+    out = torch.empty(xs.shape[0], dtype=torch.float32)
+    _predict(xs.numpy(), *model.kernel_layout, model.table.detach().numpy(), weights, biases, model.include_xyz, out.numpy())
+    return out
+
+
+def train_step(model, x: torch.Tensor, y: torch.Tensor, picks: torch.Tensor, clamp: float) -> float:
+    """The clamped L1 loss of the batch x[picks] and its gradients, left in each parameter's .grad
+    (as loss.backward() would after zero_grad(set_to_none=True))."""
+    linears, weights, biases = _head(model)
+    batch = picks.shape[0]
+    grad_table = torch.zeros_like(model.table)
+    inputs = tuple(torch.empty(w.shape[1], batch) for w in weights)
+    deltas = tuple(torch.empty(w.shape[0], batch) for w in weights)
+    loss = _train_step(
+        x.numpy(), y.numpy(), picks.numpy(), np.float32(clamp), *model.kernel_layout, model.table.detach().numpy(), weights, biases,
+        model.include_xyz, grad_table.numpy(), tuple(a.numpy() for a in inputs), tuple(d.numpy() for d in deltas),
+    )  # fmt: skip
+    model.table.grad = grad_table
+    for m, a, d in zip(linears, inputs, deltas, strict=True):
+        m.weight.grad, m.bias.grad = torch.mm(d, a.t()), d.sum(1)
+    return float(loss)
