@@ -8,7 +8,7 @@ go through oneMKL, which `numerics` pins to its slow COMPATIBLE branch so that e
 gives the same bits. These loops fix the order of every sum and numba compiles them without
 fast-math (no fused multiply-add), so each vector lane does what a scalar loop would: the same bits
 on any CPU. `tests/test_hashgrid_fused.py` checks the loss, every gradient and the inference
-against torch's autograd path; `benchmarks/fused_step.py` times both.
+against torch's autograd path; `benchmarks/train_recipe.py` times both.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import torch
 from numba import njit
 
 from .hashgrid_kernel import _corner_rows_weights
-
 
 TILE = 64  # points per tile: the head's loops run along a tile's points, contiguous
 
