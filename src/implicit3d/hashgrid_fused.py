@@ -42,6 +42,21 @@ def _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, rows, co
                 inputs[levels * features + d, p] = x[b, d]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _tile_product(w, src, dst, transposed):
+    """dst[d] += sum over s of A[d, s] src[s] along a tile's points, A being w (out, in) or, when
+    transposed, its transpose; the sum runs over s in order. Rows of dst change in the inner loop
+    over d, so consecutive updates never wait on each other."""
+    n_dst, n_src = (w.shape[1], w.shape[0]) if transposed else (w.shape[0], w.shape[1])
+    for s in range(n_src):
+        column = src[s]
+        for d in range(n_dst):
+            a = w[s, d] if transposed else w[d, s]
+            row = dst[d]
+            for p in range(TILE):
+                row[p] += a * column[p]
+
+
 @njit(cache=True, nogil=True)
 def _head_forward(acts, weights, biases):
     """acts[l + 1][:out] = relu(W_l acts[l][:in] + b_l) for a tile, the last layer without relu."""
@@ -57,14 +72,7 @@ def _head_forward(acts, weights, biases):
             bj = bias[j]
             for p in range(TILE):
                 out[p] = bj
-        # k outside j: consecutive updates go to different rows, so none waits on the one before
-        for k in range(n_in):
-            column = src[k]
-            for j in range(n_out):
-                wjk = w[j, k]
-                out = dst[j]
-                for p in range(TILE):
-                    out[p] += wjk * column[p]
+        _tile_product(w, src, dst, False)
         if layer < layers - 1:
             for j in range(n_out):
                 out = dst[j]
@@ -144,13 +152,7 @@ def _train_step(x, y, picks, clamp, res, n_dense, offset, mask, table, weights, 
                 bk = back[k]
                 for p in range(TILE):
                     bk[p] = np.float32(0.0)
-            for j in range(n_out):
-                dj = delta[j]
-                for k in range(n_in):
-                    wjk = w[j, k]
-                    bk = back[k]
-                    for p in range(TILE):
-                        bk[p] += wjk * dj[p]
+            _tile_product(w, delta, back, True)
             if layer > 0:  # through the relu of the layer below
                 for k in range(n_in):
                     column = src[k]
