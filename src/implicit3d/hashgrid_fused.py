@@ -17,29 +17,58 @@ import numpy as np
 import torch
 from numba import njit
 
-from .hashgrid_kernel import _corner_rows_weights
+from .hashgrid_kernel import _P1, _P2, _cell
 
 TILE = 64  # points per tile: the head's loops run along a tile's points, contiguous
 
 
 @njit(cache=True, nogil=True)
-def _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, rows, corner_weights, inputs, include_xyz):
-    """Features of points picks[start:start + n] into inputs (L * F [+ 3], TILE); keeps each point's
-    corner rows and weights (TILE, L, 8) for the scatter."""
+def _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, points, rows, corner_weights, inputs, include_xyz):
+    """Features of points picks[start:start + n] into inputs (L * F [+ 3], TILE); keeps the points
+    (3, TILE) and each level's corner rows and weights (L, 8, TILE) for the scatter. The loops run
+    along the tile's points, level by level, so that they vectorize (gathers from the table)."""
     features = table.shape[0]
     levels = res.shape[0]
-    for p in range(n):
-        b = picks[start + p]
-        for level in range(levels):
-            _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows[p, level], corner_weights[p, level])
-            for feat in range(features):
+    for d in range(3):
+        column = points[d]
+        for p in range(n):
+            column[p] = x[picks[start + p], d]
+        for p in range(n, TILE):  # the tile's unused places: any point inside the grid
+            column[p] = np.float32(0.0)
+        if include_xyz:
+            row = inputs[levels * features + d]
+            for p in range(TILE):
+                row[p] = column[p]
+    for level in range(levels):
+        r = res[level]
+        side = np.int64(r + 1)
+        base, keep = np.int64(offset[level]), np.int64(mask[level])
+        dense = level < n_dense
+        level_rows = rows[level]
+        level_weights = corner_weights[level]
+        for p in range(TILE):
+            px, fx = _cell(points[0, p], r)
+            py, fy = _cell(points[1, p], r)
+            pz, fz = _cell(points[2, p], r)
+            corner = 0
+            for cx in range(2):
+                wx = fx if cx else np.float32(1.0) - fx
+                for cy in range(2):
+                    wxy = wx * (fy if cy else np.float32(1.0) - fy)
+                    for cz in range(2):
+                        ix, iy, iz = px + cx, py + cy, pz + cz
+                        row = ix + (iy + iz * side) * side if dense else (ix ^ (iy * _P1) ^ (iz * _P2)) & keep
+                        level_rows[corner, p] = base + row
+                        level_weights[corner, p] = wxy * (fz if cz else np.float32(1.0) - fz)
+                        corner += 1
+        for feat in range(features):
+            out = inputs[level * features + feat]
+            values = table[feat]
+            for p in range(TILE):
                 acc = np.float32(0.0)
                 for c in range(8):
-                    acc += table[feat, rows[p, level, c]] * corner_weights[p, level, c]
-                inputs[level * features + feat, p] = acc
-        if include_xyz:
-            for d in range(3):
-                inputs[levels * features + d, p] = x[b, d]
+                    acc += values[level_rows[c, p]] * level_weights[c, p]
+                out[p] = acc
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -87,12 +116,13 @@ def _predict(x, res, n_dense, offset, mask, table, weights, biases, include_xyz,
     for w in weights:
         width = max(width, w.shape[0], w.shape[1])
     acts = np.zeros((len(weights) + 1, width, TILE), np.float32)
-    rows = np.empty((TILE, res.shape[0], 8), np.int64)
-    corner_weights = np.empty((TILE, res.shape[0], 8), np.float32)
+    points = np.empty((3, TILE), np.float32)
+    rows = np.empty((res.shape[0], 8, TILE), np.int64)
+    corner_weights = np.empty((res.shape[0], 8, TILE), np.float32)
     picks = np.arange(x.shape[0])
     for start in range(0, x.shape[0], TILE):
         n = min(TILE, x.shape[0] - start)
-        _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, rows, corner_weights, acts[0], include_xyz)
+        _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, points, rows, corner_weights, acts[0], include_xyz)
         _head_forward(acts, weights, biases)
         last = acts[len(weights), 0]
         for p in range(n):
@@ -114,13 +144,14 @@ def _train_step(x, y, picks, clamp, res, n_dense, offset, mask, table, weights, 
     acts = np.zeros((layers + 1, width, TILE), np.float32)
     delta = np.zeros((width, TILE), np.float32)
     back = np.zeros((width, TILE), np.float32)
-    rows = np.empty((TILE, levels, 8), np.int64)
-    corner_weights = np.empty((TILE, levels, 8), np.float32)
+    points = np.empty((3, TILE), np.float32)
+    rows = np.empty((levels, 8, TILE), np.int64)
+    corner_weights = np.empty((levels, 8, TILE), np.float32)
     scale = np.float32(1.0) / np.float32(picks.shape[0])
     total = 0.0
     for start in range(0, picks.shape[0], TILE):
         n = min(TILE, picks.shape[0] - start)
-        _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, rows, corner_weights, acts[0], include_xyz)
+        _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, points, rows, corner_weights, acts[0], include_xyz)
         _head_forward(acts, weights, biases)
         pred = acts[layers, 0]
         for p in range(TILE):
@@ -165,7 +196,7 @@ def _train_step(x, y, picks, clamp, res, n_dense, offset, mask, table, weights, 
                 for feat in range(features):
                     g = back[level * features + feat, p]
                     for c in range(8):
-                        grad_table[feat, rows[p, level, c]] += corner_weights[p, level, c] * g
+                        grad_table[feat, rows[level, c, p]] += corner_weights[level, c, p] * g
     return total / picks.shape[0]
 
 
