@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from .hashgrid_kernel import _P1, _P2, _cell
+from .hashgrid_kernel import _corners
 
 TILE = 64  # points per tile: the head's loops run along a tile's points, contiguous
 
@@ -40,27 +40,12 @@ def _encode_tile(x, picks, start, n, res, n_dense, offset, mask, table, points, 
             for p in range(TILE):
                 row[p] = column[p]
     for level in range(levels):
-        r = res[level]
-        side = np.int64(r + 1)
+        r, dense = res[level], level < n_dense
         base, keep = np.int64(offset[level]), np.int64(mask[level])
-        dense = level < n_dense
         level_rows = rows[level]
         level_weights = corner_weights[level]
         for p in range(TILE):
-            px, fx = _cell(points[0, p], r)
-            py, fy = _cell(points[1, p], r)
-            pz, fz = _cell(points[2, p], r)
-            corner = 0
-            for cx in range(2):
-                wx = fx if cx else np.float32(1.0) - fx
-                for cy in range(2):
-                    wxy = wx * (fy if cy else np.float32(1.0) - fy)
-                    for cz in range(2):
-                        ix, iy, iz = px + cx, py + cy, pz + cz
-                        row = ix + (iy + iz * side) * side if dense else (ix ^ (iy * _P1) ^ (iz * _P2)) & keep
-                        level_rows[corner, p] = base + row
-                        level_weights[corner, p] = wxy * (fz if cz else np.float32(1.0) - fz)
-                        corner += 1
+            _corners(points[0, p], points[1, p], points[2, p], r, dense, base, keep, level_rows, level_weights, p)
         for feat in range(features):
             out = inputs[level * features + feat]
             values = table[feat]

@@ -31,16 +31,15 @@ def _cell(coordinate, r):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights):
-    """Rows (offset included) and trilinear weights of point b's 8 corners at `level`, in the
-    corner order of `HashGridSDF.indices` (x outermost)."""
-    r = res[level]
-    px, fx = _cell(x[b, 0], r)
-    py, fy = _cell(x[b, 1], r)
-    pz, fz = _cell(x[b, 2], r)
-    dense = level < n_dense
+def _corners(x0, x1, x2, r, dense, base, keep, rows, weights, p):
+    """Rows (`base`, the level's offset, included) and trilinear weights of the 8 corners around the
+    point (x0, x1, x2) at a level of resolution r, into rows[corner, p] and weights[corner, p], in
+    the corner order of `HashGridSDF.indices` (x outermost). dense: rows index the (r + 1)^3 vertices;
+    else the spatial hash, masked by `keep`."""
+    px, fx = _cell(x0, r)
+    py, fy = _cell(x1, r)
+    pz, fz = _cell(x2, r)
     side = np.int64(r + 1)
-    base, keep = np.int64(offset[level]), np.int64(mask[level])
     corner = 0
     for cx in range(2):
         wx = fx if cx else np.float32(1.0) - fx
@@ -49,8 +48,8 @@ def _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights)
             for cz in range(2):
                 ix, iy, iz = px + cx, py + cy, pz + cz
                 row = ix + (iy + iz * side) * side if dense else (ix ^ (iy * _P1) ^ (iz * _P2)) & keep
-                rows[corner] = base + row
-                weights[corner] = wxy * (fz if cz else np.float32(1.0) - fz)
+                rows[corner, p] = base + row
+                weights[corner, p] = wxy * (fz if cz else np.float32(1.0) - fz)
                 corner += 1
 
 
@@ -60,21 +59,21 @@ def _encode_or_scatter(x, res, n_dense, offset, mask, table, features_or_grad, g
     of level l, from `table`. Backward: features_or_grad holds the gradient of those features, and
     each is scattered into `grad_table` along the same corners and weights."""
     features = table.shape[0]
-    rows = np.empty(8, np.int64)
-    weights = np.empty(8, np.float32)
+    rows = np.empty((8, 1), np.int64)
+    weights = np.empty((8, 1), np.float32)
     for b in range(x.shape[0]):
         for level in range(res.shape[0]):
-            _corner_rows_weights(x, b, level, res, n_dense, offset, mask, rows, weights)
+            _corners(x[b, 0], x[b, 1], x[b, 2], res[level], level < n_dense, np.int64(offset[level]), np.int64(mask[level]), rows, weights, 0)
             for feat in range(features):
                 column = level * features + feat
                 if backward:
                     g = features_or_grad[b, column]
                     for c in range(8):
-                        grad_table[feat, rows[c]] += weights[c] * g
+                        grad_table[feat, rows[c, 0]] += weights[c, 0] * g
                 else:
                     acc = np.float32(0.0)
                     for c in range(8):
-                        acc += table[feat, rows[c]] * weights[c]
+                        acc += table[feat, rows[c, 0]] * weights[c, 0]
                     features_or_grad[b, column] = acc
 
 
