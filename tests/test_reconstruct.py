@@ -7,7 +7,7 @@ import trimesh
 
 from implicit3d.errors import Implicit3DError
 from implicit3d.meshfile import read_mesh, write_mesh
-from implicit3d.models import build_model
+from implicit3d.models import HashGridSDF, build_model
 from implicit3d.reconstruct import (
     EMPTY_NOTE,
     directed_metrics,
@@ -40,6 +40,29 @@ class Constant(torch.nn.Module):
 
     def forward(self, x):
         return torch.full((x.shape[0],), self.value)
+
+
+def full_grid(model, resolution, domain):
+    """Every grid point asked of the model, then clipped to the domain: what sdf_grid stands for."""
+    axis = grid_axis(resolution)
+    points = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    with torch.no_grad():
+        values = model(torch.from_numpy(points).float()).numpy()
+    return np.maximum(values, domain_sdf(points, domain)).reshape((resolution,) * 3).astype(np.float32), axis
+
+
+@pytest.mark.parametrize("domain", ["sphere", "cube"])
+@pytest.mark.parametrize("shape", ["ball across the domain", "hash grid"])
+def test_grid_points_far_outside_the_domain_change_no_mesh(domain, shape):
+    torch.manual_seed(0)
+    model = Sphere(0.8, (0.3, 0.0, 0.0)) if shape == "ball across the domain" else HashGridSDF(levels=3, log2_table=8, base_resolution=4, max_resolution=16, init_scale=0.5)
+    grid, axis = sdf_grid(model, 40, domain)
+    reference, _ = full_grid(model, 40, domain)
+    inside = domain_sdf(np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1), domain) <= np.sqrt(3.0) * (axis[1] - axis[0])
+    assert np.array_equal(grid[inside], reference[inside]) and not inside.all()
+    mesh, expected = marching_cubes(grid, axis), marching_cubes(reference, axis)
+    assert len(mesh.faces) > 100
+    assert np.array_equal(mesh.vertices, expected.vertices) and np.array_equal(mesh.faces, expected.faces)
 
 
 def test_sphere_is_reconstructed_closed_outward_and_on_the_radius():
