@@ -95,15 +95,23 @@ def _head_forward(acts, weights, biases):
                         out[p] = np.float32(0.0)
 
 
-@njit(cache=True, nogil=True)
-def _predict(x, res, n_dense, offset, mask, table, weights, biases, include_xyz, out):
+@njit(cache=True, nogil=True, inline="always")
+def _tile_scratch(weights, levels):
+    """A tile's working arrays: each layer's activations (layers + 1, widest, TILE), the points
+    (3, TILE), and each level's corner rows and weights (levels, 8, TILE)."""
     width = 0
     for w in weights:
         width = max(width, w.shape[0], w.shape[1])
     acts = np.zeros((len(weights) + 1, width, TILE), np.float32)
     points = np.empty((3, TILE), np.float32)
-    rows = np.empty((res.shape[0], 8, TILE), np.int64)
-    corner_weights = np.empty((res.shape[0], 8, TILE), np.float32)
+    rows = np.empty((levels, 8, TILE), np.int64)
+    corner_weights = np.empty((levels, 8, TILE), np.float32)
+    return acts, points, rows, corner_weights
+
+
+@njit(cache=True, nogil=True)
+def _predict(x, res, n_dense, offset, mask, table, weights, biases, include_xyz, out):
+    acts, points, rows, corner_weights = _tile_scratch(weights, res.shape[0])
     picks = np.arange(x.shape[0])
     for start in range(0, x.shape[0], TILE):
         n = min(TILE, x.shape[0] - start)
@@ -123,15 +131,9 @@ def _train_step(x, y, picks, clamp, res, n_dense, offset, mask, table, weights, 
     layers = len(weights)
     features = table.shape[0]
     levels = res.shape[0]
-    width = 0
-    for w in weights:
-        width = max(width, w.shape[0], w.shape[1])
-    acts = np.zeros((layers + 1, width, TILE), np.float32)
-    delta = np.zeros((width, TILE), np.float32)
-    back = np.zeros((width, TILE), np.float32)
-    points = np.empty((3, TILE), np.float32)
-    rows = np.empty((levels, 8, TILE), np.int64)
-    corner_weights = np.empty((levels, 8, TILE), np.float32)
+    acts, points, rows, corner_weights = _tile_scratch(weights, levels)
+    delta = np.zeros(acts.shape[1:], np.float32)
+    back = np.zeros(acts.shape[1:], np.float32)
     scale = np.float32(1.0) / np.float32(picks.shape[0])
     total = 0.0
     for start in range(0, picks.shape[0], TILE):

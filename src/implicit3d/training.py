@@ -226,9 +226,7 @@ def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: Tr
             loss = _step_loss(model, x.index_select(0, idx), y.index_select(0, idx), cfg)
             if penalty is not None:
                 loss = loss + penalty()
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                raise FloatingPointError(f"loss became {loss_value} at step {step}")
+            loss_value = _finite(loss.item(), step)
             opt.zero_grad(set_to_none=True)
             loss.backward()
         except torch.cuda.OutOfMemoryError:
@@ -247,10 +245,15 @@ def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: Tr
 
 
 def _compiled_step(model, opt, x, y, idx, cfg: TrainConfig, step: int) -> float:
-    loss_value = hashgrid_fused.train_step(model, x, y, idx, cfg.clamp)
+    loss_value = _finite(hashgrid_fused.train_step(model, x, y, idx, cfg.clamp), step)
+    opt.step()
+    return loss_value
+
+
+def _finite(loss_value: float, step: int) -> float:
+    """The step's loss, or FloatingPointError when it is not finite (train_with_retry retries then)."""
     if not math.isfinite(loss_value):
         raise FloatingPointError(f"loss became {loss_value} at step {step}")
-    opt.step()
     return loss_value
 
 
