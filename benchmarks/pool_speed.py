@@ -1,7 +1,7 @@
 """The ground truth's speed on each object's test and pool draws, in points per second; with `--baseline REV`, that revision's side by side, and how far the two disagree on the same points.
 
 Every object draws its test points (100,000 by default, the sample stage) and its training pool
-(1.52M points, the train stage), each building the mesh's ground truth first unless the process
+(`sampling.train`, 750,000 points by default, the train stage), each building the mesh's ground truth first unless the process
 already holds it. `--jobs chain` (the default, as `object_jobs: chain` runs an object's stages in
 one process) makes both draws in one fresh process per object, test first: a revision that keeps
 the ground truth per process (`GroundTruth.shared`) prepares it once, in the test draw. `--jobs

@@ -2,10 +2,10 @@
 
 Each candidate is the `hashgrid` architecture of config/config.yaml with changes to its training
 (steps, batch, lr and its schedule, the tables' lr, the compiled step or torch's autograd) and to
-its training pool (`sampling.train` counts), trained by the train stage and tested by the evaluate stage on the same test points. The
-train seconds are the train stage's own: drawing the pool (its ground truth) plus the steps. One
-thread, as the pipeline's train jobs; the order of the variants flips on every other object so
-that drift favours none. Ratios are to the first variant.
+its training pool (`sampling.train` counts), trained by the train stage and tested by the evaluate
+stage on the same test points. The train seconds are the train stage's own: drawing the pool (its
+ground truth) plus the steps. One thread, as the pipeline's train jobs; the order of the variants
+flips on every other object so that drift favours none. Ratios are to the first variant.
 
     python benchmarks/train_recipe.py                                   # the size sweep's 12 objects
     python benchmarks/train_recipe.py --objects 36,18,26,10,0 --variants reference,steps1200,steps1200_table3
