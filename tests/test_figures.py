@@ -10,10 +10,13 @@ import torch
 import trimesh
 
 from implicit3d.figures import PLANES, plot_render, plot_slices, slice_data, slice_points
+from implicit3d.figures.raster import Camera, draw_mesh
+from implicit3d.figures.render import AZIM, ELEV, up_to_z
 from implicit3d.groundtruth import GroundTruth
 from implicit3d.meshfile import read_mesh, write_mesh
 from implicit3d.metrics import sign_error_map
 from implicit3d.reconstruct import reconstruct_mesh
+from implicit3d.spheretrace import trace_image
 from implicit3d.stages.figures import render as render_figure
 from implicit3d.stages.report import collection_figures, summary_page
 from implicit3d.summary import summary_html
@@ -116,3 +119,35 @@ def test_sign_conventions_figure_shows_what_filled_adds(tmp_path):
     assert filled > 3 * solid > 0  # the cavity is inside only under filled
     h, w, _ = _png_shape(tmp_path / "c.png")
     assert h > 500 and w > 500
+
+
+def test_a_drawn_mesh_lines_up_with_its_sphere_traced_field():
+    """The z-buffer draws what the sphere tracer sees through the same camera, pixel for pixel."""
+    mesh = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
+    mesh.apply_translation([0.1, -0.2, 0.05])
+    camera = Camera.framing(mesh, ELEV, AZIM, up_to_z("y"))
+    image = draw_mesh(mesh, camera, 96, "#e0a060", camera.light())
+    drawn = image.min(axis=2) < 0.99
+    field = Sphere(0.5)
+    trace = trace_image(lambda x: field(x - torch.tensor([0.1, -0.2, 0.05])), camera.center, camera.window, resolution=96, rotate=up_to_z("y"), elev=ELEV, azim=AZIM, cap=None)
+    assert drawn.mean() > 0.6  # the framing fills the picture
+    assert np.mean(drawn != trace.hit) < 0.02  # only pixels on the outline differ
+
+
+def test_the_nearer_face_hides_the_farther():
+    near = trimesh.Trimesh([[-1, -1, 0.5], [1, -1, 0.5], [0, 1, 0.5]], [[0, 1, 2]])  # facing the camera: shade 1
+    far = trimesh.Trimesh([[-1, -1, -0.9], [1, -1, -0.1], [0, 1, -0.5]], [[0, 1, 2]])  # tilted: darker
+    camera = Camera.framing(trimesh.util.concatenate([near, far]), 90.0, -90.0, np.eye(3))  # looking down z
+    light = camera.towards
+
+    def draw(*meshes):
+        return draw_mesh(trimesh.util.concatenate(list(meshes)), camera, 32, "#ff8040", light)
+
+    alone = draw(near)
+    covered = alone.min(axis=2) < 1.0
+    assert covered.mean() > 0.3
+    for both in (draw(far, near), draw(near, far)):  # whichever comes first
+        assert np.allclose(both[covered], alone[covered])
+    assert not np.allclose(draw(far)[covered], alone[covered])
+    empty = draw_mesh(trimesh.Trimesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=int)), camera, 8, "#ff0000", light)
+    assert (empty == 1.0).all()

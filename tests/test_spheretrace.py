@@ -5,6 +5,7 @@ import torch
 import trimesh
 
 from implicit3d.figures import plot_trace
+from implicit3d.figures.raster import MARGIN
 from implicit3d.reconstruct import reconstruct_mesh
 from implicit3d.spheretrace import (
     bound_interval,
@@ -166,6 +167,7 @@ def test_trace_image_and_figure(tmp_path):
     info = plot_trace(Sphere(0.4), recon, truth, tmp_path / "t.png", "sphere", resolution=48, cap=0.1)
     h, w, _ = mpimg.imread(tmp_path / "t.png").shape
     assert w > 2 * h > 600
-    assert 0.2 < info["hit_fraction"] < 0.6  # the sphere fills the framing, as in the render
+    # The rendering's framing: the sphere's outline fills the square window, bar its margin.
+    assert info["hit_fraction"] == pytest.approx(np.pi / 4 / MARGIN**2, abs=0.03)
     plot_trace(Sphere(0.4), None, truth, tmp_path / "empty.png", resolution=16, cap=None)
     assert (tmp_path / "empty.png").stat().st_size > 0

@@ -8,7 +8,7 @@ import numpy as np
 import trimesh
 from matplotlib.colors import LogNorm, to_rgb
 
-from .render import AZIM, ELEV, mesh_panel, render_frame, view_camera
+from .render import AZIM, ELEV, mesh_panel, render_camera, up_to_z
 from .style import plt, save
 
 
@@ -19,24 +19,22 @@ def plot_trace(
     out: str | os.PathLike,
     title: str = "",
     up: str = "y",
-    max_faces: int = 30000,
+    max_faces: int = 1_000_000,
     **trace_kwargs,
 ) -> dict:
     """The reconstruction (marching cubes), the SDF `field` itself sphere-traced from the same view
-    and framing (`spheretrace.trace_image`, pixel for pixel the 3D panel's camera), and the steps
+    and framing (`spheretrace.trace_image` with the rendering's camera, pixel for pixel), and the steps
     per ray. Returns the trace's summary."""
     from ..spheretrace import trace_image
 
-    rotate, center, half = render_frame(truth, up)
+    camera = render_camera(truth, up)
     fig = plt.figure(figsize=(16.0, 5.7))
     side_w, side_h = 5.0 / 16.0, 5.0 / 5.7
-    ax = fig.add_axes((0.0, 0.02, side_w, side_h), projection="3d")
     label = "marching cubes" if recon is None else f"marching cubes ({len(recon.faces):,} faces)"
-    mesh_panel(ax, recon, label, "#e0a060", rotate, center, half, max_faces)
-    camera = view_camera(ax, center, half)
-    trace = trace_image(field, center=center @ rotate, rotate=rotate, elev=ELEV, azim=AZIM, **camera, **trace_kwargs)
+    mesh_panel(fig.add_axes((0.0, 0.02, side_w, side_h)), recon, label, "#e0a060", camera, max_faces)
+    trace = trace_image(field, center=camera.center, window=camera.window, rotate=up_to_z(up), elev=ELEV, azim=AZIM, **trace_kwargs)
     info = trace.summary()
-    extent = camera["window"]
+    extent = camera.window
     rgb = np.where(trace.hit[..., None], trace.shade[..., None] * np.asarray(to_rgb("#e0a060")), 1.0)
     ax = fig.add_axes((side_w, 0.02, side_w, side_h))
     ax.imshow(rgb, extent=extent)
@@ -50,7 +48,7 @@ def plot_trace(
     bar.set_ticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= trace.steps.max()], labels=None)
     bar.ax.yaxis.set_major_formatter("{x:.0f}")
     bar.ax.minorticks_off()
-    for ax in fig.axes[1:3]:
+    for ax in fig.axes[:3]:
         ax.set_axis_off()
     head = f"{title}   " if title else ""
     fig.suptitle(f"{head}sphere tracing: {info['mean_steps']:.1f} steps per ray (rays entering the volume), {info['hit_fraction']:.1%} of rays hit")

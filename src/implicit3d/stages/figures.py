@@ -52,7 +52,7 @@ def slices(
     log.info("wrote %s: SDF slices at %d^2 points per plane", out, resolution)
 
 
-def render(recon: trimesh.Trimesh, truth: trimesh.Trimesh, out: str, title: str = "", metrics_in: str | None = None, max_faces: int = 30000, up: str = "y") -> None:
+def render(recon: trimesh.Trimesh, truth: trimesh.Trimesh, out: str, title: str = "", metrics_in: str | None = None, max_faces: int = 1_000_000, up: str = "y") -> None:
     """The reconstruction rendered beside the ground-truth mesh, with its surface metrics."""
     label = f"reconstruction ({len(recon.faces):,} faces)"
     if metrics_in:
@@ -71,8 +71,8 @@ def trace(
     cap: float | None = 0.1,
     bound: str = "sphere",
     up: str = "y",
-    max_faces: int = 30000,
-    resolution: int = 256,
+    max_faces: int = 1_000_000,
+    resolution: int = 192,
     max_steps: int = 128,
     threads: int = 1,
 ) -> dict:
