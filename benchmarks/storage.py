@@ -144,17 +144,18 @@ def preset_table(meshes: dict[str, list[Path]], presets: list[int], objects: int
 
 
 def palette_table(figures: list[Path]) -> pd.DataFrame:
-    """The PNGs as kept, and each re-quantized to fewer colours (as the figures stage quantizes, optimize=True)."""
+    """The PNGs as kept, and each re-quantized to fewer colours (as the figures stage writes them)."""
     from PIL import Image
+
+    from implicit3d.figures.style import write_palette_png
 
     kept = sum(p.stat().st_size for p in figures)
     rows = [{"palette": "as kept", "MB per figure": kept / len(figures) / MB, "of kept": "100%", "encode_s": None}]
     for colours in PALETTES:
         total, start = 0, time.perf_counter()
         for path in figures:
-            image = Image.open(path).convert("RGB").quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             buffer = io.BytesIO()
-            image.save(buffer, format="PNG", optimize=True)
+            write_palette_png(Image.open(path), buffer, colours)
             total += len(buffer.getvalue())
         rows.append({"palette": f"{colours} colours", "MB per figure": total / len(figures) / MB, "of kept": f"{total / kept:.0%}",
                      "encode_s": (time.perf_counter() - start) / len(figures)})  # fmt: skip
@@ -165,9 +166,13 @@ def side_by_side(figure: Path, colours: int, out: Path) -> None:
     """The upper left quarter of `figure` as kept and re-quantized to `colours`, side by side, for the eye."""
     from PIL import Image
 
+    from implicit3d.figures.style import write_palette_png
+
     image = Image.open(figure).convert("RGB")
     quarter = image.crop((0, 0, image.width // 2, image.height // 2))
-    fewer = quarter.quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).convert("RGB")
+    buffer = io.BytesIO()
+    write_palette_png(quarter, buffer, colours)
+    fewer = Image.open(buffer).convert("RGB")
     both = Image.new("RGB", (quarter.width * 2 + 10, quarter.height), "white")
     both.paste(quarter, (0, 0))
     both.paste(fewer, (quarter.width + 10, 0))

@@ -33,9 +33,13 @@ def save(fig, out: str | os.PathLike) -> None:
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())[..., :3]
     plt.close(fig)
-    # A 256-colour palette: the same picture to the eye in a fraction of the bytes (the figures are
-    # the largest thing a run keeps per object after the samples). The octree quantizer keeps rare
-    # colours (legend patches, colour-bar ends) closer than median cut, in less time and fewer bytes.
-    image = Image.fromarray(np.ascontiguousarray(pixels)).quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     with atomic_path(out) as tmp:
-        image.save(tmp, format="PNG", compress_level=6)  # zlib's default; optimize's level 9 is slower for about the same bytes
+        write_palette_png(Image.fromarray(np.ascontiguousarray(pixels)), tmp)
+
+
+def write_palette_png(image: Image.Image, path, colours: int = 256) -> None:
+    """`image` as a PNG of `colours` palette colours: the same picture to the eye in a fraction of the
+    bytes (the figures are the largest thing a run keeps per object after the samples). The octree
+    quantizer keeps rare colours (legend patches, colour-bar ends) closer than median cut, in less
+    time and fewer bytes; zlib's default level, as optimize's level 9 is slower for about the same bytes."""
+    image.convert("RGB").quantize(colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(path, format="PNG", compress_level=6)
