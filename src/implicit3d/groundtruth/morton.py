@@ -22,9 +22,15 @@ def _spread_bits(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def column_bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the least and the largest value of (N, 3) points: the same as min(axis=0) and
+    max(axis=0), column by column, which numpy reduces many times faster than across the rows."""
+    return np.array([points[:, k].min() for k in range(3)]), np.array([points[:, k].max() for k in range(3)])
+
+
 def unit_box(points: np.ndarray, shift: float = 0.0) -> np.ndarray:
     """Points scaled into [0, 1)^3 (with room for a shift), for Morton codes."""
-    lo, hi = points.min(axis=0), points.max(axis=0)
+    lo, hi = column_bounds(points)
     span = float((hi - lo).max()) or 1.0
     return (points - lo) / (span * (1.0 + shift) * (1 + 1e-9)) + shift / (1.0 + shift)
 
