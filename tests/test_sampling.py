@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 import trimesh
 
-from implicit3d.sampling import SamplingSpec, SplitSpec, sample_all, sample_near_surface, sample_volume, split_rng, surface_points
+from implicit3d.sampling import (
+    SamplingSpec,
+    SplitSpec,
+    sample_all,
+    sample_near_surface,
+    sample_volume,
+    split_rng,
+    surface_points,
+)
 
 SPEC = SamplingSpec(
     train=SplitSpec(3000, (0.003, 0.01), 2000),
