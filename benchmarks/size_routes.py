@@ -28,6 +28,9 @@ VARIANTS = {
     "hashgrid_compact": ("hashgrid_compact", {}),
     # The same training (the coding is not part of it), its codes coded with lzma instead of ANS.
     "hashgrid_compact_lzma": ("hashgrid_compact", {"weight_coding": "lzma"}),
+    # The compact grid under the default's recipe: its tables at 3x the head's lr; and batches of 2,048 for 3,000 steps too.
+    "hashgrid_compact_table3": ("hashgrid_compact", {"table_lr_scale": 3.0}),
+    "hashgrid_compact_b2048_3000_table3": ("hashgrid_compact", {"table_lr_scale": 3.0, "batch_size": 2048, "steps": 3000}),
 }
 
 

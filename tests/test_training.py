@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 import torch
 
+from implicit3d import learned_step
 from implicit3d.errors import TrainingError
 from implicit3d.metrics import occupancy_metrics
 from implicit3d.models import build_model
+from implicit3d.quantize import fake_quantize
 from implicit3d.training import (
     TrainConfig,
     load_model,
@@ -124,6 +126,19 @@ def test_table_lr_scale_puts_the_tables_in_their_own_group():
     assert len(head["params"]) == len(list(model.parameters())) - 1
     with pytest.raises(ValueError, match="no hash table"):
         param_groups(build_model("mlp", hidden=16, layers=2), TrainConfig(table_lr_scale=3.0))
+
+
+@pytest.mark.parametrize("weight_dtype", ["learned_step", "int8"])
+def test_table_lr_scale_finds_a_parametrized_table(weight_dtype):
+    """Under learned steps or quantization-aware training the table is a parametrization's `original`."""
+    model = build_model("hashgrid", **HASH)
+    if weight_dtype == "learned_step":
+        learned_step.Training(model, rate_weight=0.0)
+    else:
+        fake_quantize(model, weight_dtype)
+    table, head = param_groups(model, TrainConfig(lr=0.01, table_lr_scale=3.0))
+    assert [p.shape for p in table["params"]] == [model.parametrizations.table.original.shape]
+    assert len(head["params"]) == len(list(model.parameters())) - 1
 
 
 def test_table_lr_scale_moves_the_tables_further():

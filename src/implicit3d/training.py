@@ -286,11 +286,16 @@ def param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict]:
     if cfg.table_lr_scale == 1.0:
         return [{"params": list(model.parameters())}]
     named = list(model.named_parameters())
-    table = [p for name, p in named if name.rsplit(".", 1)[-1] == "table"]
+    table = [p for name, p in named if _is_table(name)]
     if not table:
         raise ValueError(f"table_lr_scale: {type(model).__name__} has no hash table (parameters named 'table'); keep table_lr_scale at 1")
-    rest = [p for name, p in named if name.rsplit(".", 1)[-1] != "table"]
+    rest = [p for name, p in named if not _is_table(name)]
     return [{"params": table, "lr": cfg.lr * cfg.table_lr_scale}, {"params": rest}]
+
+
+def _is_table(name: str) -> bool:
+    """A hash table's values: `table`, or under a parametrization (learned_step, QAT) its `original`."""
+    return name.rsplit(".", 1)[-1] == "table" or name.endswith("parametrizations.table.original")
 
 
 def lr_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig):
