@@ -22,15 +22,18 @@ from harness import SUBSET, Bench, natural, parser
 from implicit3d.training import load_model
 
 BATCH = 100_000  # points per query batch in "points per second with loading" (a test split's size)
-# variant: (architecture in config/config.yaml, changes to its training)
+# variant: (architecture in config/config.yaml, changes to its training[, changes to its parameters])
 VARIANTS = {
     "hashgrid": ("hashgrid", {}),
     "hashgrid_compact": ("hashgrid_compact", {}),
     # The same training (the coding is not part of it), its codes coded with lzma instead of ANS.
     "hashgrid_compact_lzma": ("hashgrid_compact", {"weight_coding": "lzma"}),
-    # The compact grid under the default's recipe: its tables at 3x the head's lr; and batches of 2,048 for 3,000 steps too.
-    "hashgrid_compact_table3": ("hashgrid_compact", {"table_lr_scale": 3.0}),
-    "hashgrid_compact_b2048_3000_table3": ("hashgrid_compact", {"table_lr_scale": 3.0, "batch_size": 2048, "steps": 3000}),
+    # The compact grid's recipe before it took the default's: 2,000 steps of 4,096, tables at the head's lr.
+    "hashgrid_compact_b4096_2000": ("hashgrid_compact", {"table_lr_scale": 1.0, "batch_size": 4096, "steps": 2000}),
+    # Knobs tried on it: a larger byte cap, a lighter rate term, the default's 32-wide head under a smaller cap.
+    "hashgrid_compact_cap31k": ("hashgrid_compact", {"rate_cap_bytes": 31000}),
+    "hashgrid_compact_rate2e-4": ("hashgrid_compact", {"rate_weight": 0.0002}),
+    "hashgrid_compact_hidden32_cap29k": ("hashgrid_compact", {"rate_cap_bytes": 29000}, {"hidden": 32}),
 }
 
 
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         p.error(f"unknown variants {unknown} (choose from {', '.join(VARIANTS)})")
     with Bench(__file__, __doc__, args, argv) as b:
-        variants = [b.variant(name, VARIANTS[name][0], training=VARIANTS[name][1]) for name in args.variants.split(",")]
+        variants = [b.variant(name, VARIANTS[name][0], *VARIANTS[name][2:], training=VARIANTS[name][1]) for name in args.variants.split(",")]
         rows = []
         for i, (name, mesh) in enumerate(b.meshes().items()):
             prepared = b.prepare(name, mesh)
