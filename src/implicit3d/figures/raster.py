@@ -1,7 +1,7 @@
 """Meshes drawn with a z-buffer: flat-shaded faces seen by an orthographic camera, the one
 `spheretrace.camera_rays` casts its rays from, so a mesh and its sphere-traced SDF line up pixel
-for pixel. A compiled loop over the faces draws a 60,000-face mesh in milliseconds; matplotlib's 3D
-axes sorted and drew every face as a polygon, a few tenths of a second per panel."""
+for pixel. A compiled loop over the faces takes the place of matplotlib's 3D axes, which sorted and
+drew every face as a polygon and cost more than the rest of the figure."""
 
 from __future__ import annotations
 
