@@ -3,7 +3,10 @@
 - `slices`: SDF cross-sections of the ground truth and a model, and the model's sign errors;
 - `render`: the reconstruction rendered beside the ground-truth mesh;
 - `trace`: the model's SDF sphere-traced, and the steps per ray;
-- `collection`: F1 near the surface against F1 in the volume, and model size against F1, per run.
+- `collection`: F1 near the surface against F1 in the volume, and model size against F1, per run;
+
+and what they share: `raster` (meshes drawn with a z-buffer, the camera the sphere tracer uses too)
+and `style` (the backend and how a PNG is written).
 
 The stages that write them are in `implicit3d.stages.figures` and `implicit3d.stages.report`.
 """
