@@ -126,7 +126,7 @@ def test_a_drawn_mesh_lines_up_with_its_sphere_traced_field():
     mesh = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
     mesh.apply_translation([0.1, -0.2, 0.05])
     camera = Camera.framing(mesh, ELEV, AZIM, up_to_z("y"))
-    image = draw_mesh(mesh, camera, 96, "#e0a060", camera.light())
+    image = draw_mesh(mesh, camera, 96, "#e0a060", camera.light)
     drawn = image.min(axis=2) < 0.99
     field = Sphere(0.5)
     trace = trace_image(lambda x: field(x - torch.tensor([0.1, -0.2, 0.05])), camera.center, camera.window, resolution=96, rotate=up_to_z("y"), elev=ELEV, azim=AZIM, cap=None)

@@ -82,6 +82,7 @@ def test_surface_points_are_trimeshs_bit_for_bit(count):
     thin = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [0, 1e-3, 0], [0, 0, 1]], [[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]])
     for mesh in (trimesh.creation.icosphere(subdivisions=2), trimesh.creation.annulus(0.2, 0.5, 0.3), thin):
         for seed in (0, 7, 2**31 - 2):
-            expected, _ = trimesh.sample.sample_surface(mesh, count, seed=seed)
-            got = surface_points(mesh, count, seed)
+            expected, expected_faces = trimesh.sample.sample_surface(mesh, count, seed=seed)
+            got, faces = surface_points(mesh, count, seed)
             assert got.shape == (count, 3) and np.array_equal(got, expected)
+            assert np.array_equal(faces, expected_faces)

@@ -129,8 +129,9 @@ def directed_metrics(source: trimesh.Trimesh, target: trimesh.Trimesh, count: in
     (float64; where faces tie, the lowest index of the closest point's faces, whatever the tree)."""
     from .groundtruth.distance import Surface
     from .groundtruth.morton import morton_order
+    from .sampling import surface_points
 
-    points, face_index = trimesh.sample.sample_surface(source, count, seed=seed)
+    points, face_index = surface_points(source, count, seed)
     order = morton_order(points)  # nearby queries in turn: each starts from the face before
     closest = Surface(target.vertices, target.faces).closest(points[order])
     distance, face = np.empty(len(points)), np.empty(len(points), dtype=np.int64)

@@ -84,14 +84,14 @@ def sample_volume(rng: np.random.Generator, count: int, volume: str = "sphere") 
 def sample_near_surface(rng: np.random.Generator, mesh: trimesh.Trimesh, count: int, std: float) -> np.ndarray:
     """Area-weighted surface samples plus isotropic Gaussian noise."""
     seed = int(rng.integers(0, 2**31 - 1))
-    surface = surface_points(mesh, count, seed)
+    surface, _ = surface_points(mesh, count, seed)
     return surface + rng.normal(0.0, std, size=surface.shape)
 
 
-def surface_points(mesh: trimesh.Trimesh, count: int, seed: int) -> np.ndarray:
-    """`count` points uniform on the mesh's surface, from a generator seeded with `seed`: bit for bit
-    the points of trimesh's `sample.sample_surface(mesh, count, seed=seed)` (trimesh 5), so samples
-    drawn before stay valid, a quarter faster (no sums along short axes, which numpy reduces
+def surface_points(mesh: trimesh.Trimesh, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` points uniform on the mesh's surface, from a generator seeded with `seed`, and the face
+    each lies on: bit for bit trimesh's `sample.sample_surface(mesh, count, seed=seed)` (trimesh 5),
+    so samples drawn before stay valid, without its sums along short axes (numpy reduces those
     slowly). Kept here so that a trimesh release cannot move the points."""
     rng = np.random.default_rng(seed)
     weight = np.cumsum(mesh.area_faces)
@@ -103,7 +103,7 @@ def surface_points(mesh: trimesh.Trimesh, count: int, seed: int) -> np.ndarray:
     over = (first + second).reshape(-1) > 1.0  # outside the triangle: fold back into it
     lengths[over] -= 1.0
     np.abs(lengths, out=lengths)
-    return (vertices[corners[:, 1]] - origin) * first + (vertices[corners[:, 2]] - origin) * second + origin
+    return (vertices[corners[:, 1]] - origin) * first + (vertices[corners[:, 2]] - origin) * second + origin, face
 
 
 def split_points(mesh: trimesh.Trimesh, spec: SplitSpec, rng: np.random.Generator, volume: str) -> pd.DataFrame:

@@ -45,6 +45,15 @@ def view_basis(elev: float, azim: float, rotate: np.ndarray | None = None) -> tu
     return u @ rot, v @ rot, w @ rot  # rotated -> model frame: x_model = rot.T @ x_rotated
 
 
+def headlight(elev: float, azim: float, rotate: np.ndarray | None = None) -> np.ndarray:
+    """The light of the mesh renderings and the sphere-traced images: a unit vector from slightly
+    above the eye of `view_basis(elev, azim, rotate)`."""
+    _, _, w = view_basis(elev, azim, rotate)
+    up = np.array([0.0, 0.0, 1.0]) @ (np.eye(3) if rotate is None else np.asarray(rotate))
+    light = w + 0.6 * up
+    return light / np.linalg.norm(light)
+
+
 def camera_rays(
     resolution: int,
     center,
@@ -236,9 +245,7 @@ def trace_image(
         pts = origins[m.hit] + m.t[m.hit].unsqueeze(1) * dirs[m.hit]
         n = normals(field, pts, normal_step)
         if light is None:
-            _, _, w = view_basis(elev, azim, rotate)
-            up = np.array([0.0, 0.0, 1.0]) @ (np.eye(3) if rotate is None else np.asarray(rotate))
-            light = w + 0.6 * up
+            light = headlight(elev, azim, rotate)
         lvec = torch.tensor(np.asarray(light) / np.linalg.norm(light), dtype=torch.float32)
         shade[m.hit] = 0.3 + 0.7 * (n @ lvec).clamp(min=0)
     shape = (resolution, resolution)

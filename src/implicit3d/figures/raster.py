@@ -12,7 +12,7 @@ import trimesh
 from matplotlib.colors import to_rgb
 from numba import njit
 
-from ..spheretrace import view_basis
+from ..spheretrace import headlight, view_basis
 
 SUPERSAMPLE = 2  # samples per pixel side: averaging them smooths the faces' edges
 MARGIN = 1.05  # the window around the framed mesh's projection
@@ -21,36 +21,30 @@ MARGIN = 1.05  # the window around the framed mesh's projection
 @dataclass(frozen=True)
 class Camera:
     """An orthographic camera: `window` (left, right, bottom, top) on the plane through `center`
-    spanned by `right` and `up` (model frame), looking along -`towards`; `vertical` is the scene's up."""
+    spanned by `right` and `up` (model frame), looking along -`towards`; `light` is its headlight
+    (`spheretrace.headlight`, as the sphere-traced images are lit)."""
 
     center: np.ndarray
     window: tuple[float, float, float, float]
     right: np.ndarray
     up: np.ndarray
     towards: np.ndarray
-    vertical: np.ndarray
+    light: np.ndarray
 
     @classmethod
     def framing(cls, mesh: trimesh.Trimesh, elev: float, azim: float, rotate: np.ndarray) -> Camera:
         """The camera of matplotlib's view_init(elev, azim) in the frame `rotate` puts the up axis
         in, its square window around `mesh`'s projection."""
         right, up, towards = view_basis(elev, azim, rotate)
-        vertical = np.array([0.0, 0.0, 1.0]) @ rotate  # the rotated frame's z, in the model frame
+        light = headlight(elev, azim, rotate)
         vertices = np.asarray(mesh.vertices, dtype=np.float64)
-        center = (vertices.max(axis=0) + vertices.min(axis=0)) / 2 if len(vertices) else np.zeros(3)
+        if not len(vertices):
+            return cls(np.zeros(3), (-1.0, 1.0, -1.0, 1.0), right, up, towards, light)
+        center = (vertices.max(axis=0) + vertices.min(axis=0)) / 2
         x, y = (vertices - center) @ right, (vertices - center) @ up
-        if len(vertices):
-            mid_x, mid_y = (x.max() + x.min()) / 2, (y.max() + y.min()) / 2
-            half = max(x.max() - x.min(), y.max() - y.min()) / 2 * MARGIN or 1.0
-        else:
-            mid_x = mid_y = 0.0
-            half = 1.0
-        return cls(center, (mid_x - half, mid_x + half, mid_y - half, mid_y + half), right, up, towards, vertical)
-
-    def light(self) -> np.ndarray:
-        """A headlight from slightly above the eye (unit vector), as `spheretrace.trace_image` lights."""
-        light = self.towards + 0.6 * self.vertical
-        return light / np.linalg.norm(light)
+        mid_x, mid_y = (x.max() + x.min()) / 2, (y.max() + y.min()) / 2
+        half = max(x.max() - x.min(), y.max() - y.min()) / 2 * MARGIN or 1.0
+        return cls(center, (mid_x - half, mid_x + half, mid_y - half, mid_y + half), right, up, towards, light)
 
 
 def draw_mesh(mesh: trimesh.Trimesh, camera: Camera, resolution: int, color: str, light: np.ndarray) -> np.ndarray:

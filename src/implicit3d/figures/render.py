@@ -47,7 +47,7 @@ def mesh_panel(ax, mesh, label, color, camera: Camera, max_faces: int) -> None:
     if mesh is None or len(mesh.faces) == 0:
         ax.text(0.5, 0.5, "empty level set:\nthe model predicts no inside", ha="center", va="center", transform=ax.transAxes)
         return
-    image = draw_mesh(simplify(mesh, max_faces, method="cluster"), camera, PANEL_PIXELS, color, camera.light())
+    image = draw_mesh(simplify(mesh, max_faces, method="cluster"), camera, PANEL_PIXELS, color, camera.light)
     ax.imshow(image, extent=camera.window, interpolation="nearest")
 
 

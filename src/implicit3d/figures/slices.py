@@ -84,15 +84,14 @@ def _layout(rows: int, titled: bool) -> dict:
     bars = []
     _panels(fig, axes, stand_in, "cube", lambda im, row: bars.append(fig.colorbar(im, ax=axes[row, :2], shrink=0.85, label=COLORBAR_LABEL)))
     legend = fig.legend(handles=_legend_handles(), loc="outside lower center", ncol=len(ERROR_LABELS) + 1, fontsize=9, frameon=False)
-    if titled:
-        fig.suptitle("title")
+    title = fig.suptitle("title") if titled else None
     FigureCanvasAgg(fig).draw()
     to_figure = fig.transFigure.inverted()
     out = {
         "axes": [[ax.get_position().bounds for ax in row] for row in axes],
         "bars": [bar.ax.get_position().bounds for bar in bars],
         "legend": legend.get_window_extent().transformed(to_figure).y0,
-        "title": fig._suptitle.get_position()[1] if titled else None,
+        "title": title.get_position()[1] if title else None,
     }
     plt.close(fig)
     return out
