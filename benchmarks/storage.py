@@ -1,9 +1,11 @@
-"""Bytes a finished run keeps per object, by kind, with its meshes as plain PLY against xz-compressed PLY (the format runs keep), the seconds to write and read each, the xz presets compared, and the figures' palette.
+"""Bytes a finished run keeps per object, by kind, with its meshes as plain PLY against xz-compressed PLY (the format runs keep) and its test points as float32 columns against lattice codes, the seconds to write and read each, the xz presets compared, and the figures' palette.
 
 Every normalized mesh and reconstruction of the run (`--run`, a workflow run's results folder, with
 its meshes in either format) is read, then written and read back here in both formats by
 implicit3d.meshfile, checked to give the same vertices and faces, and timed (one process, one
-thread). The samples, models and figures are counted as the run keeps them. The presets table
+thread). Every samples file is read, then written and read back as float32 columns and, where its
+points lie on the samples lattice (runs made since it), as lattice codes, the format runs keep
+(`implicit3d.lattice`). The models and figures are counted as the run keeps them. The presets table
 compresses the same PLY bytes at each of `--presets`. The figures table re-encodes the run's PNGs
 (already 256-colour palettes, as the figures stage saves them) with fewer colours: what a further
 saving would cost, at the eye's judgement.
@@ -26,7 +28,9 @@ import numpy as np
 import pandas as pd
 from harness import Bench, parser
 
+from implicit3d import lattice
 from implicit3d.formats import MESH_SUFFIX
+from implicit3d.io import read_points, write_points
 from implicit3d.meshfile import XZ_PRESET, mesh_bytes, read_mesh, write_mesh
 
 DEFAULT_RUN = Path("results")  # this checkout's own run
@@ -60,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
                       f"{'yes' if timed['identical'].all() else 'NO'}. Compact: xz preset {XZ_PRESET}."),  # fmt: skip
             ("Bytes kept per object", per_object(timed, kept, len(objects))),
             ("Seconds per mesh file", seconds(timed)),
+            ("Test points: float32 columns against lattice codes", sample_formats(sorted(run.glob(KINDS["samples"])), b.work)),
             ("xz presets on the same PLY bytes", preset_table(meshes, presets, len(objects), args.repeats)),
             (f"Figures re-encoded with fewer palette colours ({len(figures)} of the run's PNGs)", palette_table(figures)),
         ]
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
             shown = next((f for f in figures if f.name.endswith("_slices.png")), figures[0])
             side_by_side(shown, PALETTES[-1], args.out / "storage_palette.png")
             sections.append(("", f"![{shown.name} as kept (left) and with {PALETTES[-1]} colours (right)](storage_palette.png)"))
-        b.page("Bytes a run keeps per object: plain PLY against xz-compressed PLY", sections)
+        b.page("Bytes a run keeps per object: meshes as plain against xz-compressed PLY, test points as float32 columns against lattice codes", sections)
 
 
 def mesh_name(path: Path) -> str | None:
@@ -101,6 +106,30 @@ def both_formats(kind: str, path: Path, work: Path) -> list[dict]:
         same = np.array_equal(back.vertices, mesh.vertices) and np.array_equal(back.faces, mesh.faces)
         rows.append({"kind": kind, "format": label, "bytes": target.stat().st_size, "write_s": wrote, "read_s": read, "identical": same})
     return rows
+
+
+def sample_formats(files: list[Path], work: Path) -> pd.DataFrame:
+    """Each samples file written and read back in both formats: MB and seconds per file, and
+    whether every one comes back bit for bit. Files whose points are off the lattice (runs made
+    before it) count in the float32 row only."""
+    rows = []
+    for path in files:
+        frame, meta = read_points(path)
+        formats = [("float32 columns", False)] + [("lattice codes", True)] * (lattice.encode(frame) is not None)
+        for label, codes in formats:
+            target = work / "samples.parquet"
+            start = time.perf_counter()
+            write_points(target, frame, meta, codes=codes)
+            wrote = time.perf_counter() - start
+            start = time.perf_counter()
+            back, _ = read_points(target)
+            read = time.perf_counter() - start
+            rows.append({"format": label, "bytes": target.stat().st_size, "write_s": wrote, "read_s": read, "identical": back.equals(frame)})
+    table = pd.DataFrame(rows).groupby("format", sort=False).agg(
+        files=("bytes", "size"), MB_per_file=("bytes", lambda b: b.mean() / MB), write_s=("write_s", "mean"),
+        read_s=("read_s", "mean"), identical=("identical", "all"),
+    )  # fmt: skip
+    return table.reset_index().round({"MB_per_file": 3, "write_s": 4, "read_s": 4})
 
 
 def per_object(timed: pd.DataFrame, kept: dict[str, int], objects: int) -> pd.DataFrame:

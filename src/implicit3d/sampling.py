@@ -3,7 +3,8 @@
 Each split draws from its own child of one `SeedSequence`, so the splits are
 disjoint random streams and every split is reproducible on its own: the pipeline
 stores only the test split (`STORED_SPLITS`) and each train job draws the train
-and val splits (`POOL_SPLITS`) afresh, bit-identical, from the mesh and the seed.
+and val splits (`POOL_SPLITS`) afresh, bit-identical, from the mesh and the seed. The stored
+points lie on the samples file's lattice, in Z order within each kind (`lattice`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import trimesh
 
+from . import lattice
 from .errors import Implicit3DError
 from .groundtruth import DEFAULT_METHOD, DEFAULT_SEAL, DEFAULT_SIGN, GroundTruth, compute_sdf_guarded
 from .mesh import mesh_digest
@@ -143,7 +145,8 @@ def sample_splits(
     frame = draw_splits(truth.surface, spec, splits)
     points = frame[["x", "y", "z"]].to_numpy(np.float64)
     sdf, stats = compute_sdf_guarded(truth, points)
-    frame["sdf"] = sdf.astype(np.float32)
+    stored = frame["split"].isin(STORED_SPLITS).to_numpy()
+    frame["sdf"] = np.where(stored, lattice.round_sdf(sdf), sdf.astype(np.float32))
     frame = frame[np.isfinite(frame["sdf"])].reset_index(drop=True)
     for col in ("split", "kind"):
         frame[col] = frame[col].astype("category")
@@ -152,10 +155,13 @@ def sample_splits(
 
 def draw_splits(surface: trimesh.Trimesh, spec: SamplingSpec, splits: tuple[str, ...]) -> pd.DataFrame:
     """The points of the given splits (without SDF), in order, each from its own random stream;
-    near-surface points are drawn on `surface`."""
+    near-surface points are drawn on `surface`. The stored splits' points are snapped to the
+    samples lattice and put in Z order within each kind and noise std."""
     frames = []
     for split in splits:
         frame = split_points(surface, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
+        if split in STORED_SPLITS:
+            frame = _on_lattice(frame)
         frame.insert(5, "split", split)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
@@ -177,6 +183,16 @@ def _frame(points: np.ndarray, kind: str, std: float) -> pd.DataFrame:
     return pd.DataFrame(
         {"x": points[:, 0], "y": points[:, 1], "z": points[:, 2], "kind": kind, "std": np.float32(std)}
     )
+
+
+def _on_lattice(frame: pd.DataFrame) -> pd.DataFrame:
+    points = lattice.snap(frame[["x", "y", "z"]].to_numpy())
+    frame = frame.assign(x=points[:, 0], y=points[:, 1], z=points[:, 2])
+    # parts are contiguous runs of one kind and std; keep their order, Z order within each
+    part = (frame["kind"].ne(frame["kind"].shift()) | frame["std"].ne(frame["std"].shift())).cumsum().to_numpy()
+    rank = np.empty(len(frame), np.int64)
+    rank[lattice.z_order(points)] = np.arange(len(frame))
+    return frame.iloc[np.lexsort((rank, part))].reset_index(drop=True)
 
 
 def _spread(total: int, parts: int) -> list[int]:
