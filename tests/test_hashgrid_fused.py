@@ -93,3 +93,42 @@ def test_compiled_and_autograd_training_reach_the_same_fit(monkeypatch):
     assert len(calls) == 300  # the first run only
     assert losses[0] == pytest.approx(losses[1], rel=0.1)
     assert losses[0] < 0.01
+
+
+@pytest.mark.parametrize("head_step", [0.0, 0.25], ids=["every tensor learned", "head in float"])
+def test_under_learned_steps_the_compiled_step_gives_autograds_gradients(head_step):
+    """The loops take the quantized values; autograd carries their gradients, and the rate term's,
+    to the parameters and the learned steps."""
+    from implicit3d import learned_step
+    from implicit3d.training import _compiled_step
+
+    model, x, y, picks = model_and_points("default", 1000)
+    quant = learned_step.Training(model, rate_weight=3e-4, head_step=head_step)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)  # leaves the weights, and the gradients, as they are
+    loss = _compiled_step(model, opt, x, y, picks, TrainConfig(clamp=0.05), 1, quant.penalty)
+    compiled = {name: None if p.grad is None else p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    reference = sdf_loss(model.mlp(model.encode(x[picks])).squeeze(-1), y[picks], "l1_clamp", 0.05) + quant.penalty()
+    reference.backward()
+    assert loss == pytest.approx(reference.item(), rel=1e-5)
+    assert compiled["parametrizations.table.0.log_step"].abs().min() > 0  # every level's step learns
+    for name, p in model.named_parameters():
+        if p.grad is None:
+            assert compiled[name] is None, name
+        else:
+            torch.testing.assert_close(compiled[name], p.grad, atol=1e-7, rtol=1e-4, msg=name)
+
+
+def test_learned_steps_train_with_the_compiled_loops(monkeypatch):
+    calls = []
+    real = hashgrid_fused.gradients
+    monkeypatch.setattr(hashgrid_fused, "gradients", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(0)
+    xyz = rng.uniform(-1, 1, (4000, 3)).astype(np.float32)
+    sdf = np.linalg.norm(xyz, axis=1) - 0.5
+    for compiled, expected in ((True, 20), (False, 0)):
+        calls.clear()
+        model = HashGridSDF(levels=3, log2_table=12, base_resolution=4, max_resolution=16, hidden=8)
+        cfg = TrainConfig(steps=20, batch_size=256, val_every=10, weight_dtype="learned_step", rate_weight=3e-4, compiled=compiled)
+        result = train(model, xyz, sdf, xyz[:500], sdf[:500], cfg, torch.device("cpu"), progress=False)
+        assert len(calls) == expected and result.steps == 20

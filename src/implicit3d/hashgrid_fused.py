@@ -213,19 +213,39 @@ def predict(model, x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def train_step(model, x: torch.Tensor, y: torch.Tensor, picks: torch.Tensor, clamp: float) -> float:
-    """The clamped L1 loss of the batch x[picks] and its gradients, left in each parameter's .grad
-    (as loss.backward() would after zero_grad(set_to_none=True))."""
-    linears, weights, biases = _head(model)
+def weights(model) -> list[torch.Tensor]:
+    """The tensors the loops compute with: the table, then each head layer's weight and bias. Under
+    a parametrization (learned steps) they are its values, with autograd's graph back to the
+    parameters; read them once per step, inside `torch.nn.utils.parametrize.cached()`."""
+    linears = [m for m in model.mlp if isinstance(m, torch.nn.Linear)]
+    return [model.table, *(t for m in linears for t in (m.weight, m.bias))]
+
+
+def gradients(model, values: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, picks: torch.Tensor, clamp: float) -> tuple[float, list[torch.Tensor]]:
+    """The clamped L1 loss of the batch x[picks] under the tensors `values` (as `weights` lists
+    them), and its gradient with respect to each."""
+    table, heads = values[0].detach(), [np.ascontiguousarray(v.detach().numpy()) for v in values[1:]]
+    layer_weights, biases = tuple(heads[0::2]), tuple(heads[1::2])
     batch = picks.shape[0]
-    grad_table = torch.zeros_like(model.table)
-    inputs = tuple(torch.empty(w.shape[1], batch) for w in weights)
-    deltas = tuple(torch.empty(w.shape[0], batch) for w in weights)
+    grad_table = torch.zeros_like(table)
+    inputs = tuple(torch.empty(w.shape[1], batch) for w in layer_weights)
+    deltas = tuple(torch.empty(w.shape[0], batch) for w in layer_weights)
     loss = _train_step(
-        x.numpy(), y.numpy(), picks.numpy(), np.float32(clamp), *model.kernel_layout, model.table.detach().numpy(), weights, biases,
+        x.numpy(), y.numpy(), picks.numpy(), np.float32(clamp), *model.kernel_layout, table.numpy(), layer_weights, biases,
         model.include_xyz, grad_table.numpy(), tuple(a.numpy() for a in inputs), tuple(d.numpy() for d in deltas),
     )  # fmt: skip
-    model.table.grad = grad_table
-    for m, a, d in zip(linears, inputs, deltas, strict=True):
-        m.weight.grad, m.bias.grad = torch.mm(d, a.t()), d.sum(1)
-    return float(loss)
+    grads = [grad_table]
+    for a, d in zip(inputs, deltas, strict=True):
+        grads += [torch.mm(d, a.t()), d.sum(1)]
+    return float(loss), grads
+
+
+def train_step(model, x: torch.Tensor, y: torch.Tensor, picks: torch.Tensor, clamp: float) -> float:
+    """The clamped L1 loss of the batch x[picks] and its gradients, left in each parameter's .grad
+    (as loss.backward() would after zero_grad(set_to_none=True)). Parameters without a
+    parametrization only: `training` carries the gradients through one with autograd."""
+    values = weights(model)
+    loss, grads = gradients(model, values, x, y, picks, clamp)
+    for value, grad in zip(values, grads, strict=True):
+        value.grad = grad
+    return loss

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 from tqdm.auto import tqdm
 
 from . import hashgrid_fused, learned_step
@@ -142,10 +143,10 @@ def train(
     batch = min(cfg.batch_size, x.shape[0])
     sampler = BatchSampler(near_mask, x.shape[0], cfg.near_fraction, gen)
     # The compiled step (hashgrid_fused) where it computes this loss: the same gradients as autograd's, faster on a CPU.
-    compiled = cfg.compiled and penalty is None and not rounded and cfg.loss == "l1_clamp" and cfg.eikonal_weight <= 0 and hashgrid_fused.usable(model, x)
+    compiled = cfg.compiled and not rounded and cfg.loss == "l1_clamp" and cfg.eikonal_weight <= 0 and hashgrid_fused.usable(model, x)
     for step in bar:
         if compiled:
-            loss_value = _compiled_step(model, opt, x, y, sampler(batch), cfg, step)
+            loss_value = _compiled_step(model, opt, x, y, sampler(batch), cfg, step, penalty)
         else:
             loss_value, batch = _optimizer_step(model, opt, x, y, batch, sampler, cfg, step, penalty)
         sched.step()
@@ -244,8 +245,24 @@ def _optimizer_step(model, opt, x, y, batch: int, sampler: BatchSampler, cfg: Tr
         batch //= 2
 
 
-def _compiled_step(model, opt, x, y, idx, cfg: TrainConfig, step: int) -> float:
-    loss_value = _finite(hashgrid_fused.train_step(model, x, y, idx, cfg.clamp), step)
+def _compiled_step(model, opt, x, y, idx, cfg: TrainConfig, step: int, penalty=None) -> float:
+    """One optimizer step with the compiled loops. Under learned steps (`penalty`, the rate term)
+    the loops take the parametrizations' values, and autograd carries the loss's gradients with
+    respect to those, and the rate term's, on to the parameters and the steps."""
+    if penalty is None:
+        loss_value = _finite(hashgrid_fused.train_step(model, x, y, idx, cfg.clamp), step)
+    else:
+        opt.zero_grad(set_to_none=True)
+        with parametrize.cached():
+            values = hashgrid_fused.weights(model)
+            loss_value, grads = hashgrid_fused.gradients(model, values, x, y, idx, cfg.clamp)
+            rate = penalty()  # the bits of the values just quantized
+        if isinstance(rate, torch.Tensor):
+            loss_value += float(rate.detach())
+            if rate.requires_grad:  # no tensor large enough for a rate: a constant
+                values, grads = [*values, rate], [*grads, torch.ones_like(rate)]
+        loss_value = _finite(loss_value, step)
+        torch.autograd.backward(values, grads)
     opt.step()
     return loss_value
 
