@@ -42,7 +42,7 @@ def trained(tmp_path_factory):
 
 
 def test_every_command_has_help(capsys):
-    for command in ("predict", "mesh", "evaluate"):
+    for command in ("predict", "mesh", "evaluate", "points"):
         with pytest.raises(SystemExit) as exc:
             main([command, "--help"])
         assert exc.value.code == 0
@@ -127,3 +127,34 @@ def test_evaluate_on_the_mesh_prints_a_table(trained, capsys):
     lines = dict(line.split() for line in capsys.readouterr().out.strip().splitlines())
     assert 0.0 <= float(lines["f1_near"]) <= 1.0 and lines["count_volume"] == "1000"
     assert "chamfer" not in lines  # --resolution 0 skips the surface metrics
+
+
+def test_points_writes_the_samples_as_plain_arrays_csv_or_float_parquet(trained, tmp_path, capsys):
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    d, _ = trained
+    frame, _ = read_points(d / "box.parquet")
+    assert "zorder" in pq.read_schema(d / "box.parquet").names  # the samples file keeps lattice codes
+    for suffix in (".npz", ".csv", ".parquet"):
+        assert main(["points", str(d / "box.parquet"), "-o", str(tmp_path / f"p{suffix}")]) == 0
+        assert f"{len(frame)} points" in capsys.readouterr().out
+    arrays = np.load(tmp_path / "p.npz")  # no pickles needed
+    np.testing.assert_array_equal(arrays["points"], frame[["x", "y", "z"]].to_numpy())
+    np.testing.assert_array_equal(arrays["sdf"], frame["sdf"].to_numpy())
+    assert list(arrays["kind"]) == list(frame["kind"].astype(str)) and arrays["std"].dtype == np.float32
+    table = pd.read_csv(tmp_path / "p.csv")
+    np.testing.assert_array_equal(table[["x", "y", "z", "sdf"]].to_numpy(np.float32), frame[["x", "y", "z", "sdf"]].to_numpy())
+    plain = pd.read_parquet(tmp_path / "p.parquet")  # any Parquet reader: float32 x, y, z, sdf
+    assert plain["x"].dtype == np.float32 and "zorder" not in plain
+    pd.testing.assert_frame_equal(read_points(tmp_path / "p.parquet")[0], frame)
+
+
+def test_points_refuses_an_unknown_format_and_a_file_that_is_no_samples(trained, tmp_path, capsys):
+    d, _ = trained
+    assert main(["points", str(d / "box.parquet"), "-o", str(tmp_path / "p.txt")]) == 2
+    assert "unknown output format '.txt' (use .npz, .csv or .parquet)" in capsys.readouterr().err
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    assert main(["points", str(tmp_path / "bad.parquet"), "-o", str(tmp_path / "p.npz")]) == 1
+    assert "bad.parquet: cannot read samples" in capsys.readouterr().err
+    assert not (tmp_path / "p.txt").exists() and not (tmp_path / "p.npz").exists()

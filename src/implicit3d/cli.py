@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import pickle
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="frame of POINTS and of the output distances (default: normalized)")
 
     _add_result_commands(sub)
+
+    p = sub.add_parser("points", help="a samples file's points and SDF as plain arrays (.npz), CSV or float32 Parquet, for other tools")
+    p.add_argument("samples", help="samples .parquet (results/samples/<tag>/<object>.parquet)")
+    p.add_argument("-o", "--output", required=True, help="out.npz (points (N, 3), sdf, split, kind, std), out.csv, or out.parquet (float32 columns)")
 
     p = sub.add_parser("export", help="a trained model as ONNX (.onnx) or as NumPy arrays for implicit3d.portable (.npz)")
     p.add_argument("model", help="trained model (.pt)")
@@ -289,6 +294,28 @@ def _transform_for(args):
         raise Implicit3DError(f"{args.transform}: not a transform JSON with center and scale ({first_line(exc)})") from None
 
 
+def _points(args) -> int:
+    from .io import atomic_path, write_points
+
+    frame, meta = _read_samples(args.samples)
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        write_points(out, frame, meta, codes=False)
+    elif suffix in (".npz", ".csv"):
+        with atomic_path(out) as tmp, open(tmp, "wb") as handle:
+            if suffix == ".csv":
+                frame.to_csv(handle, index=False)
+            else:
+                labels = {c: frame[c].astype(str).to_numpy(dtype=str) for c in ("split", "kind")}  # no pickles
+                extra = {"std": frame["std"].to_numpy(np.float32)} if "std" in frame else {}
+                np.savez(handle, points=frame[["x", "y", "z"]].to_numpy(np.float32), sdf=frame["sdf"].to_numpy(np.float32), **labels, **extra)
+    else:
+        raise UsageError(f"{out}: unknown output format '{out.suffix}' (use .npz, .csv or .parquet)")
+    print(f"{out}: {len(frame)} points with their SDF")
+    return 0
+
+
 def _read_samples(path: str):
     from .io import read_points
 
@@ -339,7 +366,7 @@ def _config(args) -> int:
 
 
 _COMMANDS = {"normalize": _normalize, "sdf": _sdf, "predict": _predict, "mesh": _mesh, "evaluate": _evaluate, "export": _export,
-             "config": _config, "collection": collection_command, "fit": fit_command}
+             "config": _config, "collection": collection_command, "fit": fit_command, "points": _points}
 
 if __name__ == "__main__":
     sys.exit(main())
