@@ -26,7 +26,7 @@ BATCH = 100_000  # points per query batch in "points per second with loading" (a
 VARIANTS = {
     "hashgrid": ("hashgrid", {}),
     "hashgrid_compact": ("hashgrid_compact", {}),
-    # The same, its steps under torch's autograd (as before the compiled loops took learned steps).
+    # The same under torch's autograd (training.compiled: false): the compiled loops' side-by-side.
     "hashgrid_compact_autograd": ("hashgrid_compact", {"compiled": False}),
     # The same training (the coding is not part of it), its codes coded with lzma instead of ANS.
     "hashgrid_compact_lzma": ("hashgrid_compact", {"weight_coding": "lzma"}),

@@ -22,6 +22,7 @@ import lzma
 import re
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -96,16 +97,20 @@ def both_formats(kind: str, path: Path, work: Path) -> list[dict]:
     mesh = read_mesh(path)
     rows = []
     for label, suffix in (("plain PLY", ".ply"), (f"xz PLY (preset {XZ_PRESET})", MESH_SUFFIX)):
-        target = work / f"mesh{suffix}"
-        start = time.perf_counter()
-        write_mesh(target, mesh)
-        wrote = time.perf_counter() - start
-        start = time.perf_counter()
-        back = read_mesh(target)
-        read = time.perf_counter() - start
+        back, row = round_trip(partial(write_mesh, mesh=mesh), read_mesh, work / f"mesh{suffix}")
         same = np.array_equal(back.vertices, mesh.vertices) and np.array_equal(back.faces, mesh.faces)
-        rows.append({"kind": kind, "format": label, "bytes": target.stat().st_size, "write_s": wrote, "read_s": read, "identical": same})
+        rows.append({"kind": kind, "format": label, **row, "identical": same})
     return rows
+
+
+def round_trip(write, read, target: Path):
+    """`write(target)`, then `read(target)`: what came back, and the file's bytes and both times."""
+    start = time.perf_counter()
+    write(target)
+    wrote = time.perf_counter() - start
+    start = time.perf_counter()
+    back = read(target)
+    return back, {"bytes": target.stat().st_size, "write_s": wrote, "read_s": time.perf_counter() - start}
 
 
 def sample_formats(files: list[Path], work: Path) -> pd.DataFrame:
@@ -117,14 +122,8 @@ def sample_formats(files: list[Path], work: Path) -> pd.DataFrame:
         frame, meta = read_points(path)
         formats = [("float32 columns", False)] + [("lattice codes", True)] * (lattice.encode(frame) is not None)
         for label, codes in formats:
-            target = work / "samples.parquet"
-            start = time.perf_counter()
-            write_points(target, frame, meta, codes=codes)
-            wrote = time.perf_counter() - start
-            start = time.perf_counter()
-            back, _ = read_points(target)
-            read = time.perf_counter() - start
-            rows.append({"format": label, "bytes": target.stat().st_size, "write_s": wrote, "read_s": read, "identical": back.equals(frame)})
+            (back, _), row = round_trip(partial(write_points, frame=frame, metadata=meta, codes=codes), read_points, work / "samples.parquet")
+            rows.append({"format": label, **row, "identical": back.equals(frame)})
     table = pd.DataFrame(rows).groupby("format", sort=False).agg(
         files=("bytes", "size"), MB_per_file=("bytes", lambda b: b.mean() / MB), write_s=("write_s", "mean"),
         read_s=("read_s", "mean"), identical=("identical", "all"),

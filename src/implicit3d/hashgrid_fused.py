@@ -197,19 +197,19 @@ def usable(model, x: torch.Tensor) -> bool:
     )
 
 
-def _head(model):
-    linears = [m for m in model.mlp if isinstance(m, torch.nn.Linear)]
-    weights = tuple(np.ascontiguousarray(m.weight.detach().numpy()) for m in linears)
-    biases = tuple(np.ascontiguousarray(m.bias.detach().numpy()) for m in linears)
-    return linears, weights, biases
+def _head(values: list[torch.Tensor]) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """The head layers' weights and biases as the loops take them, from `values` (as `weights` lists them)."""
+    arrays = [np.ascontiguousarray(v.detach().numpy()) for v in values[1:]]
+    return tuple(arrays[0::2]), tuple(arrays[1::2])
 
 
 def predict(model, x: torch.Tensor) -> torch.Tensor:
     """The model's SDF (B,) at points x (B, 3), without autograd."""
-    _, weights, biases = _head(model)
+    values = weights(model)
+    layer_weights, biases = _head(values)
     xs = x.detach().contiguous()
     out = torch.empty(xs.shape[0], dtype=torch.float32)
-    _predict(xs.numpy(), *model.kernel_layout, model.table.detach().numpy(), weights, biases, model.include_xyz, out.numpy())
+    _predict(xs.numpy(), *model.kernel_layout, values[0].detach().numpy(), layer_weights, biases, model.include_xyz, out.numpy())
     return out
 
 
@@ -224,8 +224,8 @@ def weights(model) -> list[torch.Tensor]:
 def gradients(model, values: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, picks: torch.Tensor, clamp: float) -> tuple[float, list[torch.Tensor]]:
     """The clamped L1 loss of the batch x[picks] under the tensors `values` (as `weights` lists
     them), and its gradient with respect to each."""
-    table, heads = values[0].detach(), [np.ascontiguousarray(v.detach().numpy()) for v in values[1:]]
-    layer_weights, biases = tuple(heads[0::2]), tuple(heads[1::2])
+    table = values[0].detach()
+    layer_weights, biases = _head(values)
     batch = picks.shape[0]
     grad_table = torch.zeros_like(table)
     inputs = tuple(torch.empty(w.shape[1], batch) for w in layer_weights)

@@ -72,11 +72,11 @@ def write_points(path: str | os.PathLike, frame: pd.DataFrame, metadata: dict, c
     lattice codes where every point and SDF is on the samples lattice (`lattice`) and `codes`
     allows, else as float32 columns. Either way `read_points` gives the same table back, bit
     for bit."""
-    codes = lattice.encode(frame) if codes else None
+    encoded = lattice.encode(frame) if codes else None
     meta = {METADATA_KEY: json.dumps(metadata, sort_keys=True, default=_json_default).encode()}
-    if codes is not None:
+    if encoded is not None:
         meta[LATTICE_KEY] = json.dumps(lattice.PARAMS).encode()
-        frame, encoding, split = codes, CODE_ENCODING, False
+        frame, encoding, split = encoded, CODE_ENCODING, False
     else:
         encoding = None
         split = [c for c in VALUE_COLUMNS if c in frame.columns and pd.api.types.is_float_dtype(frame[c])] or False

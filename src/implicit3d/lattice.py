@@ -36,13 +36,13 @@ def round_sdf(sdf: np.ndarray) -> np.ndarray:
     return (units * SDF_STEP).astype(np.float32)
 
 
-def z_order(points: np.ndarray) -> np.ndarray:
-    """The stable order of lattice points along the Z curve: neighbours in space become neighbours
+def z_codes(points: np.ndarray) -> np.ndarray:
+    """The Z-order codes of lattice points: sorted by them, neighbours in space become neighbours
     in the file, so the codes' differences are small."""
     cells = _cells(points)
     if cells is None:
         raise ValueError("points are not on the samples lattice (snap them first)")
-    return np.argsort(interleave(cells), kind="stable")
+    return interleave(cells)
 
 
 def encode(frame: pd.DataFrame) -> pd.DataFrame | None:

@@ -146,7 +146,9 @@ def sample_splits(
     points = frame[["x", "y", "z"]].to_numpy(np.float64)
     sdf, stats = compute_sdf_guarded(truth, points)
     stored = frame["split"].isin(STORED_SPLITS).to_numpy()
-    frame["sdf"] = np.where(stored, lattice.round_sdf(sdf), sdf.astype(np.float32))
+    values = sdf.astype(np.float32)
+    values[stored] = lattice.round_sdf(sdf[stored])
+    frame["sdf"] = values
     frame = frame[np.isfinite(frame["sdf"])].reset_index(drop=True)
     for col in ("split", "kind"):
         frame[col] = frame[col].astype("category")
@@ -190,9 +192,7 @@ def _on_lattice(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.assign(x=points[:, 0], y=points[:, 1], z=points[:, 2])
     # parts are contiguous runs of one kind and std; keep their order, Z order within each
     part = (frame["kind"].ne(frame["kind"].shift()) | frame["std"].ne(frame["std"].shift())).cumsum().to_numpy()
-    rank = np.empty(len(frame), np.int64)
-    rank[lattice.z_order(points)] = np.arange(len(frame))
-    return frame.iloc[np.lexsort((rank, part))].reset_index(drop=True)
+    return frame.iloc[np.lexsort((lattice.z_codes(points), part))].reset_index(drop=True)
 
 
 def _spread(total: int, parts: int) -> list[int]:

@@ -24,7 +24,7 @@ def spread_bits(x: np.ndarray) -> np.ndarray:
 def compact_bits(x: np.ndarray) -> np.ndarray:
     """The inverse of `spread_bits`: every third bit, from bit 0, packed together (uint64)."""
     x = np.asarray(x, dtype=np.uint64) & np.uint64(_SPREAD[-1][1])
-    masks = (0x1FFFFF, *(mask for _, mask in _SPREAD[:-1]))
+    masks = ((1 << BITS) - 1, *(mask for _, mask in _SPREAD[:-1]))
     for (shift, _), mask in zip(reversed(_SPREAD), reversed(masks), strict=True):
         x = (x | (x >> np.uint64(shift))) & np.uint64(mask)
     return x

@@ -1,7 +1,7 @@
 """Meshes drawn with a z-buffer: flat-shaded faces seen by an orthographic camera, the one
 `spheretrace.camera_rays` casts its rays from, so a mesh and its sphere-traced SDF line up pixel
-for pixel. A compiled loop over the faces takes the place of matplotlib's 3D axes, which sorted and
-drew every face as a polygon and cost more than the rest of the figure."""
+for pixel. A compiled loop over the faces: far cheaper than matplotlib's 3D axes, which sort and
+draw every face as a polygon."""
 
 from __future__ import annotations
 
