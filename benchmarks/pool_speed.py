@@ -10,9 +10,11 @@ are `sampling.sample_splits`, as the stages call it, with `--threads` threads fo
 where the code has a thread budget (a job's default: 1), alternating which revision goes first. A
 draw is timed from the normalized mesh to the SDF, the ground truth's preparation included (not
 the process start or the imports): its points per second are its points over those wall seconds,
-an object's are both draws' points over both draws' seconds. The labelling rate leaves the
-preparation out: the points over the seconds of `GroundTruth.sdf` alone. CPU seconds count every
-thread: in a `--cores 2` run they are what the other job loses.
+an object's are both draws' points over both draws' seconds. Each process first draws on a small
+mesh, untimed, so that the compiled loops are loaded (numba's cache), as a chain worker has them
+after its first object; `--cold` leaves that out, and the first draw pays for loading them. The
+labelling rate leaves the preparation out: the points over the seconds of `GroundTruth.sdf` alone.
+CPU seconds count every thread: in a `--cores 2` run they are what the other job loses.
 
 With a baseline, this checkout then computes the SDF of the very points the baseline drew (its
 surface to draw near may differ) and counts, per draw, the signs that differ and the largest
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1, help="the ground truth's threads in every draw, where the code lets them be set (default: 1)")
     p.add_argument("--jobs", choices=("chain", "steps"), default="chain",
                    help="chain: both draws of an object in one process, as object_jobs: chain runs them (default); steps: each draw in a process of its own")  # fmt: skip
+    p.add_argument("--cold", action="store_true", help="no untimed draw on a small mesh first: the first draw in each process loads the compiled loops")
     args = p.parse_args(argv)
     rows, agreement = [], []
     with Bench(__file__, __doc__, args, argv) as b, b.baseline() as tree:
@@ -57,14 +60,15 @@ def main(argv: list[str] | None = None) -> None:
         for i, (name, source) in enumerate(b.meshes().items()):
             mesh = b.normalized_file(name, source)
             for where in trees.values() if i == 0 else ():  # build and cache the compiled loops before timing
-                draw(where, mesh, b.config["sampling"], "test", b.work / "warm.npy", args.threads)
+                draw(where, mesh, b.config["sampling"], "test", b.work / "warm.npy", args.threads, warm=False)
             row = {"object": name, "faces": json.loads(mesh.with_suffix(".json").read_text())["faces"]}
             order = list(trees) if i % 2 == 0 else list(trees)[::-1]  # alternate, so drift favours none
             outs = {label: {kind: b.work / f"{name}_{kind}_{j}.npy" for kind in DRAWS} for j, label in enumerate(order)}
             if args.jobs == "chain":
-                drawn = {label: both_draws(trees[label], mesh, b.config["sampling"], outs[label], args.threads) for label in order}
+                drawn = {label: both_draws(trees[label], mesh, b.config["sampling"], outs[label], args.threads, not args.cold) for label in order}
             else:
-                drawn = {label: {kind: draw(trees[label], mesh, b.config["sampling"], kind, outs[label][kind], args.threads) for kind in DRAWS} for label in order}
+                drawn = {label: {kind: draw(trees[label], mesh, b.config["sampling"], kind, outs[label][kind], args.threads, not args.cold) for kind in DRAWS}
+                         for label in order}  # fmt: skip
             for kind in DRAWS:
                 row |= {f"{label} {kind} {k}": drawn[label][kind][k] for label in trees for k in ("points", "wall", "cpu", "labelling")}
                 if tree:
@@ -73,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name:>4}: " + ", ".join(f"{label} {rate(row, label):,.0f} points/s" for label in trees), file=sys.stderr, flush=True)
         table = pd.DataFrame(rows)
         speed = per_object(table, list(trees))
-        sections = [(f"Summary, ground-truth threads: {args.threads}, jobs: {args.jobs}", summary(table, speed, list(trees), args.threads))]
+        loaded = "loaded on the first draw" if args.cold else "loaded before timing"
+        sections = [(f"Summary, ground-truth threads: {args.threads}, jobs: {args.jobs}, compiled loops: {loaded}", summary(table, speed, list(trees), args.threads))]
         if tree:
             sections.append(("", f"Per object, this checkout against the baseline: median speed-up {speed['speed-up'].median():.2f}x (points/s, "
                                  f"preparation included), median CPU seconds ratio {speed['CPU s ratio'].median():.2f}."))
@@ -83,16 +88,16 @@ def main(argv: list[str] | None = None) -> None:
         b.page("Ground truth: points per second on the test and pool draws", sections)
 
 
-def draw(tree: Path, mesh: Path, sampling: dict, kind: str, out: Path, threads: int) -> dict:
-    """One draw in a fresh process on `tree`'s package; its seconds and points."""
-    task = {"mesh": str(mesh), "sampling": sampling, "draw": kind, "out": str(out), "threads": threads}
+def draw(tree: Path, mesh: Path, sampling: dict, kind: str, out: Path, threads: int, warm: bool) -> dict:
+    """One draw in a fresh process on `tree`'s package (`warm`: after an untimed one on a small mesh); its seconds and points."""
+    task = {"mesh": str(mesh), "sampling": sampling, "draw": kind, "out": str(out), "threads": threads, "warm": warm}
     return run_in_tree(tree, "draw", task, threads)
 
 
-def both_draws(tree: Path, mesh: Path, sampling: dict, outs: dict[str, Path], threads: int) -> dict:
+def both_draws(tree: Path, mesh: Path, sampling: dict, outs: dict[str, Path], threads: int, warm: bool) -> dict:
     """The test draw, then the pool draw, in one fresh process on `tree`'s package (as a chain job
     makes them); each one's seconds and points, by draw."""
-    task = {"mesh": str(mesh), "sampling": sampling, "outs": {kind: str(out) for kind, out in outs.items()}, "threads": threads}
+    task = {"mesh": str(mesh), "sampling": sampling, "outs": {kind: str(out) for kind, out in outs.items()}, "threads": threads, "warm": warm}
     return run_in_tree(tree, "chain", task, threads)
 
 

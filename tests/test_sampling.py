@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import trimesh
 
+from implicit3d.groundtruth import set_threads
 from implicit3d.sampling import (
+    PLACE_BATCH,
     SamplingSpec,
     SplitSpec,
     sample_all,
@@ -76,13 +78,18 @@ def test_split_rngs_differ():
     assert split_rng(0, "train").random() != split_rng(0, "test").random()
 
 
-@pytest.mark.parametrize("count", [0, 1, 999, 20000])
+@pytest.mark.parametrize("count", [0, 1, 999, 20000, 2 * PLACE_BATCH + 1])
 def test_surface_points_are_trimeshs_bit_for_bit(count):
-    """Our own sampler keeps the points trimesh drew before it, so stored samples stay valid."""
+    """Our own sampler keeps the points trimesh drew before it, so stored samples stay valid; in
+    three threads where the count is large enough for more than one."""
     thin = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [0, 1e-3, 0], [0, 0, 1]], [[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]])
-    for mesh in (trimesh.creation.icosphere(subdivisions=2), trimesh.creation.annulus(0.2, 0.5, 0.3), thin):
-        for seed in (0, 7, 2**31 - 2):
-            expected, expected_faces = trimesh.sample.sample_surface(mesh, count, seed=seed)
-            got, faces = surface_points(mesh, count, seed)
-            assert got.shape == (count, 3) and np.array_equal(got, expected)
-            assert np.array_equal(faces, expected_faces)
+    set_threads(3)
+    try:
+        for mesh in (trimesh.creation.icosphere(subdivisions=2), trimesh.creation.annulus(0.2, 0.5, 0.3), thin):
+            for seed in (0, 7, 2**31 - 2):
+                expected, expected_faces = trimesh.sample.sample_surface(mesh, count, seed=seed)
+                got, faces = surface_points(mesh, count, seed)
+                assert got.shape == (count, 3) and np.array_equal(got, expected)
+                assert np.array_equal(faces, expected_faces)
+    finally:
+        set_threads(None)

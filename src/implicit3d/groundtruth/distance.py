@@ -15,9 +15,10 @@ import numpy as np
 from .nearest import TIES, TriangleTree
 from .threads import map_rows
 
-# Batches are split over threads only in parts of at least this many points, and into this many
-# chunks per thread, taken in turn (points far from the surface cost more, and they cluster).
-THREAD_BATCH = 50000
+# Batches are split over threads only in parts of at least this many points (a thread costs far
+# less than searching them), and into this many chunks per thread, taken in turn (points far from
+# the surface cost more, and they cluster).
+THREAD_BATCH = 8000
 CHUNKS_PER_THREAD = 4
 # Coarse grid of exact distances that bounds the distance elsewhere (DistanceBounds): cells per axis.
 BOUND_CELLS = 32

@@ -44,9 +44,10 @@ LINK_DIRECTIONS = 16
 WALK_SEALS = 3.0
 # Probe points sit this far off each face, on both sides.
 PROBE_OFFSET = 1e-5
-# Batches are split over threads only in parts of at least this many points, and into this many
+# Batches are split over threads only in parts of at least this many points (a thread costs far
+# less than linking them: the probes of a mesh of 10,000 faces are worth two), and into this many
 # chunks per thread, taken in turn: points in thin parts cost many rays, and they cluster.
-THREAD_BATCH = 20000
+THREAD_BATCH = 4000
 CHUNKS_PER_THREAD = 8
 
 
