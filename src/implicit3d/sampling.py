@@ -26,6 +26,7 @@ SPLITS = ("train", "val", "test")
 STORED_SPLITS = ("test",)  # the samples file: the held-out points every metric is computed on
 POOL_SPLITS = ("train", "val")  # the training pool: drawn in memory by each train job, never stored
 VOLUMES = ("sphere", "cube")
+KINDS = ("near", "volume")  # near the surface, or uniform in the volume
 # Surface points per thread at least when they are placed on their faces (`surface_points`).
 PLACE_BATCH = 50000
 
@@ -175,7 +176,7 @@ def sample_splits(
     frame["sdf"] = values
     frame = frame[np.isfinite(frame["sdf"])].reset_index(drop=True)
     for col in ("split", "kind"):
-        frame[col] = frame[col].astype("category")
+        frame[col] = frame[col].cat.remove_unused_categories()  # the values present, in sorted order
     return frame[["x", "y", "z", "sdf", "split", "kind", "std"]], stats
 
 
@@ -188,7 +189,7 @@ def draw_splits(surface: trimesh.Trimesh, spec: SamplingSpec, splits: tuple[str,
         frame = split_points(surface, getattr(spec, split), split_rng(spec.seed, split), spec.volume)
         if split in STORED_SPLITS:
             frame = _on_lattice(frame)
-        frame.insert(5, "split", split)
+        frame.insert(5, "split", _labels(sorted(SPLITS), split, len(frame)))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -207,8 +208,14 @@ def training_pool(mesh: trimesh.Trimesh, meta: dict, source: str = "mesh") -> tu
 def _frame(points: np.ndarray, kind: str, std: float) -> pd.DataFrame:
     points = points.astype(np.float32)
     return pd.DataFrame(
-        {"x": points[:, 0], "y": points[:, 1], "z": points[:, 2], "kind": kind, "std": np.float32(std)}
+        {"x": points[:, 0], "y": points[:, 1], "z": points[:, 2], "kind": _labels(KINDS, kind, len(points)), "std": np.float32(std)}
     )
+
+
+def _labels(categories, value: str, count: int) -> pd.Categorical:
+    """`count` copies of `value` as a categorical of `categories` (sorted): frames of one set of
+    categories concatenate without going through strings."""
+    return pd.Categorical.from_codes(np.full(count, list(categories).index(value), dtype=np.int8), categories=categories)
 
 
 def _on_lattice(frame: pd.DataFrame) -> pd.DataFrame:

@@ -76,11 +76,12 @@ class FilledSign:
         region = self.link(points, closest)
         return (region == TRAPPED) | self.grid.enclosed(region)
 
-    def link(self, points: np.ndarray, closest: Closest, inherit: bool = True, facing: np.ndarray | None = None) -> np.ndarray:
+    def link(self, points: np.ndarray, closest: Closest, inherit: bool = True, facing: np.ndarray | None = None, away_hit: np.ndarray | None = None) -> np.ndarray:
         """Region id each point is linked to (see the module doc), or TRAPPED.
 
-        `facing`, for points just off a face: the face's normal on their side. Rays into the
-        face would hit it at once, so only the fixed directions on the facing side are cast.
+        `facing`, for points just off a face: the face's normal on their side. The first ray goes
+        along it; rays into the face would hit it at once, so only the fixed directions on the
+        facing side are cast. `away_hit`, with `facing`: how far along it the first hit lies.
         Large batches run in as many threads as the ground truth may use (the compiled links
         release the GIL); the result does not depend on the split.
         """
@@ -88,13 +89,15 @@ class FilledSign:
         ties, tie_count = np.ascontiguousarray(closest.ties), np.ascontiguousarray(closest.tie_count)
         foot = np.ascontiguousarray(closest.point, dtype=np.float64)
         facing = np.zeros_like(points) if facing is None else np.ascontiguousarray(facing, dtype=np.float64)
+        away_hit = np.zeros(0) if away_hit is None else np.ascontiguousarray(away_hit, dtype=np.float64)
         labels, depth = (self.side_label, self.side_depth) if inherit else self._unlabelled
         mesh = self.surface
         sides = (self.normal, self.center, self.proper, labels, depth, mesh.vertices, mesh.faces, mesh.flat)
         out = np.empty(len(points), dtype=np.int32)
 
         def run(rows: slice) -> None:
-            link_points(points[rows], ties[rows], tie_count[rows], foot[rows], facing[rows], inherit, self.grid.kernel, sides, self.rays.tree, self._walk, out[rows])
+            hits = away_hit[rows] if len(away_hit) else away_hit
+            link_points(points[rows], ties[rows], tie_count[rows], foot[rows], facing[rows], hits, inherit, self.grid.kernel, sides, self.rays.tree, self._walk, out[rows])
 
         if len(points):
             map_rows(run, len(points), THREAD_BATCH, CHUNKS_PER_THREAD)
@@ -132,6 +135,7 @@ class FilledSign:
             facing = side * self.normal[index]
             probes = self.center[index] + PROBE_OFFSET * facing
             closest = Closest.on_faces(index, self.center[index], PROBE_OFFSET)
-            labels[index, column] = self.link(probes, closest, inherit=False, facing=facing)
-            depth[index, column] = PROBE_OFFSET + self.rays.first_hit(probes, facing)
+            hit = self.rays.first_hit(probes, facing)  # how far the normal goes: the first ray's whole way
+            labels[index, column] = self.link(probes, closest, inherit=False, facing=facing, away_hit=hit)
+            depth[index, column] = PROBE_OFFSET + hit
         return labels, depth

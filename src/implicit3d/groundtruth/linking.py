@@ -57,12 +57,15 @@ def grid_regions(points, params, table, out):
 
 
 @njit(cache=True, nogil=True)
-def link_points(points, ties, tie_count, foot, facing, inherit, grid, sides, tree, walk, out):
+def link_points(points, ties, tie_count, foot, facing, away_hit, inherit, grid, sides, tree, walk, out):
     """Region of every point (rules 1-4 of `filled`).
 
     ties, tie_count: each point's tie set (`nearest`); foot: its closest point. facing (n, 3):
-    for probes just off a face, the face's normal on their side: only the fixed directions on
-    that side are cast (all zeros: every direction). inherit: use rule 2.
+    for probes just off a face, the face's normal on their side: their first ray goes along it,
+    and only the fixed directions on that side are cast (all zeros: every direction). away_hit
+    (n,), or empty when not known: the distance along each point's first ray to the first face it
+    hits (inf: none), which then decides whether a sample on it is reached without a ray query
+    (reached exactly when it lies before that hit). inherit: use rule 2.
     grid: `SealGrid.kernel`. sides: (normal, center, proper, side_label, side_depth, vertices,
     faces, flat) of the faces, tree: `Rays.tree`. walk: (directions, step, reach, samples): the
     fixed directions, the spacing of the samples along a ray, how far a ray looks, and how many
@@ -74,6 +77,7 @@ def link_points(points, ties, tie_count, foot, facing, inherit, grid, sides, tre
     stack, entry, tested = ray_scratch()
     blockers = np.full((directions.shape[0] + 1, BLOCKERS), -1, np.int64)  # per direction; the last row: away rays
     clearance2 = params[9]
+    known = away_hit.shape[0] > 0
     for n in range(points.shape[0]):
         x, y, z = points[n, 0], points[n, 1], points[n, 2]
         region = grid_region(x, y, z, params, table)
@@ -82,7 +86,9 @@ def link_points(points, ties, tie_count, foot, facing, inherit, grid, sides, tre
         for d in range(-1, directions.shape[0]):  # away from the closest surface point, then the fixed directions
             if region != UNLINKED:
                 break
-            if d < 0:
+            if d < 0 and (facing[n, 0] != 0 or facing[n, 1] != 0 or facing[n, 2] != 0):
+                dx, dy, dz = facing[n, 0], facing[n, 1], facing[n, 2]
+            elif d < 0:
                 ox, oy, oz = x - foot[n, 0], y - foot[n, 1], z - foot[n, 2]
                 length = np.sqrt(ox * ox + oy * oy + oz * oz)
                 if not length > 0:
@@ -100,8 +106,11 @@ def link_points(points, ties, tie_count, foot, facing, inherit, grid, sides, tre
                     break
                 sample = grid_region(x + t * dx, y + t * dy, z + t * dz, params, table)
                 if sample != UNLINKED:
-                    hit = first_hit(x, y, z, dx, dy, dz, t, t_vertices, t_faces, box, child, first, count, leaf_face, stack, entry, tested, blockers[d])
-                    if hit == np.inf:
+                    if d < 0 and known:
+                        reached = t < away_hit[n]
+                    else:
+                        reached = first_hit(x, y, z, dx, dy, dz, t, t_vertices, t_faces, box, child, first, count, leaf_face, stack, entry, tested, blockers[d]) == np.inf
+                    if reached:
                         region = sample
                     break
         out[n] = TRAPPED if region == UNLINKED else region
