@@ -112,3 +112,23 @@ def test_ground_truth_does_not_depend_on_the_thread_count():
     assert (one < 0).any() and (one > 0).any()
     with pytest.raises(ValueError, match="at least 1"):
         set_threads(0)
+
+
+def test_tree_built_in_two_threads_is_the_one_built_in_one():
+    from implicit3d.groundtruth import set_threads
+    from implicit3d.groundtruth.bvh import PARALLEL_BUILD, piece_tree
+
+    # An uneven mesh (a fine sphere beside a coarse box) above the size the build splits over threads.
+    mesh = trimesh.util.concatenate([trimesh.creation.icosphere(6, 0.5), trimesh.creation.box(extents=(0.3, 2.0, 0.2))])
+    assert len(mesh.faces) >= PARALLEL_BUILD
+    vertices, faces = np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
+    try:
+        set_threads(1)
+        one = piece_tree(vertices, faces)
+        set_threads(2)
+        two = piece_tree(vertices, faces)
+    finally:
+        set_threads(None)
+    assert len(one) == len(two) and len(one[1]) > 1000
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -8,8 +8,12 @@ the surface area heuristic, which roughly halves the boxes a query visits agains
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit
+
+from .threads import threads
 
 # Primitives per leaf.
 LEAF_SIZE = 4
@@ -17,6 +21,8 @@ LEAF_SIZE = 4
 # search stacks hold 128 nodes: a path of at most SAH_DEPTH + log2(primitives) levels).
 SAH_BINS = 16
 SAH_DEPTH = 64
+# Primitives from which the root's two subtrees are built in two threads.
+PARALLEL_BUILD = 20000
 
 
 def face_pieces(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -34,7 +40,7 @@ def piece_tree(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, ...
     """A tree over the faces' pieces (`face_pieces`). Returns per node its box, first child,
     first leaf entry and count; per leaf entry the face its piece comes from and the piece's box."""
     lo, hi, parent = face_pieces(vertices, faces)
-    box, child, first, count, order = _build(lo, hi, LEAF_SIZE)
+    box, child, first, count, order = build(lo, hi, LEAF_SIZE)
     leaf_box = np.ascontiguousarray(np.hstack([lo[order], hi[order]]))
     return outward_float32(box), child, first, count, np.ascontiguousarray(parent[order]), outward_float32(leaf_box)
 
@@ -49,22 +55,46 @@ def outward_float32(box: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
-def _build(lo, hi, leaf_size):
+def build(lo: np.ndarray, hi: np.ndarray, leaf_size: int) -> tuple[np.ndarray, ...]:
     """Tree over primitive boxes lo, hi (n, 3), split by the surface area heuristic over
     `SAH_BINS` bins of the centroids (Wald 2007), by the median below `SAH_DEPTH` levels (which
     bounds the depth for the search stacks). Returns per node its box (lo, hi: 6), first child
-    (children are adjacent; -1 for a leaf), first primitive and count (in `order`)."""
+    (children are adjacent; -1 for a leaf), first primitive and count (in `order`), and `order`.
+
+    With two threads or more and `PARALLEL_BUILD` primitives, the root's two subtrees are built
+    in two threads, then numbered as one loop numbers them (depth first, the left subtree first):
+    the same arrays, in about half the time."""
     n = lo.shape[0]
     center = 0.5 * (lo + hi)
     order = np.arange(n)
-    capacity = max(2 * n, 1)
+    if n < PARALLEL_BUILD or threads() < 2:
+        return (*_build(lo, hi, center, order, 0, n, 0, leaf_size, -1), order)
+    root = _build(lo, hi, center, order, 0, n, 0, leaf_size, 1)  # the root split alone
+    if root[1][0] < 0:  # a leaf
+        return (*root, order)
+    with ThreadPoolExecutor(2) as pool:
+        left, right = pool.map(lambda c: _build(lo, hi, center, order, root[2][c], root[3][c], 1, leaf_size, -1), (1, 2))
+    # The subtrees' roots are nodes 1 and 2; their other nodes (local ids k >= 1) follow, the
+    # left subtree's from 3 on, then the right's.
+    left_child = np.where(left[1] < 0, -1, left[1] + 2)
+    right_child = np.where(right[1] < 0, -1, right[1] + len(left[0]) + 1)
+    arrays = [(root[k][:1], left[k][:1], right[k][:1], left[k][1:], right[k][1:]) for k in (0, 2, 3)]
+    box, first, count = (np.concatenate(parts) for parts in arrays)
+    child = np.concatenate([root[1][:1], left_child[:1], right_child[:1], left_child[1:], right_child[1:]])
+    return box, child, first, count, order
+
+
+@njit(cache=True, nogil=True)
+def _build(lo, hi, center, order, start0, size0, depth0, leaf_size, splits):
+    """The subtree over order[start0:start0 + size0] (reordered in place), its root at depth
+    `depth0`, numbered from 0; at most `splits` nodes split (-1: no limit)."""
+    capacity = max(2 * size0, 1)
     box = np.empty((capacity, 6))
     child = np.full(capacity, -1, np.int64)
     first = np.zeros(capacity, np.int64)
     count = np.zeros(capacity, np.int64)
     depth = np.zeros(capacity, np.int64)
-    count[0] = n
+    first[0], count[0], depth[0] = start0, size0, depth0
     nodes = 1
     stack = np.empty(256, np.int64)
     stack[0] = 0
@@ -72,7 +102,7 @@ def _build(lo, hi, leaf_size):
     bin_count = np.zeros(SAH_BINS, np.int64)
     bin_box = np.empty((SAH_BINS, 6))
     right_area = np.empty(SAH_BINS)
-    side = np.empty(n, np.bool_)
+    side = np.empty(size0, np.bool_)
     while top:
         top -= 1
         node = stack[top]
@@ -83,8 +113,9 @@ def _build(lo, hi, leaf_size):
                 low = min(low, lo[order[i], k])
                 high = max(high, hi[order[i], k])
             box[node, k], box[node, 3 + k] = low, high
-        if size <= leaf_size:
+        if size <= leaf_size or splits == 0:
             continue
+        splits -= 1
         c_lo, c_hi = np.empty(3), np.empty(3)
         for k in range(3):
             low, high = np.inf, -np.inf
@@ -143,7 +174,7 @@ def _build(lo, hi, leaf_size):
         depth[left] = depth[left + 1] = depth[node] + 1
         stack[top], stack[top + 1] = left + 1, left
         top += 2
-    return box[:nodes].copy(), child[:nodes].copy(), first[:nodes].copy(), count[:nodes].copy(), order
+    return box[:nodes].copy(), child[:nodes].copy(), first[:nodes].copy(), count[:nodes].copy()
 
 
 @njit(cache=True, nogil=True, inline="always")
