@@ -6,7 +6,7 @@ import os
 
 import pandas as pd
 
-from .style import colors, object_rows, plt, save
+from .style import axes_title, colors, object_rows, plt, save
 
 
 def plot_f1_scatter(frame: pd.DataFrame, out: str | os.PathLike) -> None:
@@ -23,7 +23,7 @@ def plot_f1_scatter(frame: pd.DataFrame, out: str | os.PathLike) -> None:
     ax.set_ylim(lo, 1.005)
     ax.set_xlabel("F1 (inside) on volume test points")
     ax.set_ylabel("F1 (inside) on near-surface test points")
-    ax.set_title("F1 per object")
+    axes_title(ax, "F1 per object")
     ax.grid(alpha=0.3)
     if len(rows):
         ax.legend(title="model")

@@ -9,7 +9,7 @@ import trimesh
 
 from ..simplify import simplify
 from .raster import Camera, draw_mesh
-from .style import plt, save
+from .style import axes_title, plt, save
 
 ELEV, AZIM = 20, -60  # the renderings' view (elevation and azimuth in degrees, as matplotlib's view_init)
 PANEL_PIXELS = 500  # pixels per side of a rendering, about its size in the figure
@@ -43,7 +43,7 @@ def render_camera(truth: trimesh.Trimesh, up: str) -> Camera:
 def mesh_panel(ax, mesh, label, color, camera: Camera, max_faces: int) -> None:
     """One mesh, shaded, on a plain axes in the renderings' view."""
     ax.set_axis_off()
-    ax.set_title(label, fontsize=10)
+    axes_title(ax, label, fontsize=10)
     if mesh is None or len(mesh.faces) == 0:
         ax.text(0.5, 0.5, "empty level set:\nthe model predicts no inside", ha="center", va="center", transform=ax.transAxes)
         return

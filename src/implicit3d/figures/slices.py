@@ -16,7 +16,7 @@ from ..evaluation import predict_numpy
 from ..groundtruth import GroundTruth
 from ..metrics import sign_error_map
 from ..reconstruct import domain_sdf
-from .style import plt, save
+from .style import axes_title, plt, save
 
 # (normal axis, horizontal axis, vertical axis) of the three planes through the origin.
 PLANES = ((2, 0, 1), (1, 0, 2), (0, 1, 2))
@@ -122,13 +122,13 @@ def _panels(fig, axes, data: list[dict], domain: str, colorbar) -> None:
             im = ax.imshow(values, origin="lower", extent=extent, cmap="RdBu", norm=norm)
             ax.contour(values, levels=levels, extent=extent, colors="k", linewidths=0.3, alpha=0.35)
             ax.contour(values, levels=[0.0], extent=extent, colors="k", linewidths=1.2)
-            ax.set_title(f"{name}, {AXIS_NAMES[normal]} = 0")
+            axes_title(ax, f"{name}, {AXIS_NAMES[normal]} = 0")
         colorbar(im, row)
         ax = axes[row, 2]
         ax.set_facecolor(NOT_SAMPLED)
         ax.imshow(np.ma.masked_where(~inside_domain, errors), origin="lower", extent=extent, cmap=err_cmap, vmin=-0.5, vmax=3.5, interpolation="nearest")
         ax.contour(d["truth"], levels=[0.0], extent=extent, colors="k", linewidths=0.8)
-        ax.set_title(f"sign errors ({wrong:.1%} wrong)")
+        axes_title(ax, f"sign errors ({wrong:.1%} wrong)")
         for ax in axes[row]:
             ax.set_xlabel(AXIS_NAMES[horizontal])
             ax.set_ylabel(AXIS_NAMES[vertical])

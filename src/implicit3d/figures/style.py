@@ -22,6 +22,12 @@ def object_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["object"].astype(str) != "mean"]
 
 
+def axes_title(ax, text: str, **kwargs) -> None:
+    """`ax`'s title, just above it: where matplotlib would place it, as nothing is drawn above the
+    axes here, but at a fixed height, so that placing it is not worked out again on each draw."""
+    ax.set_title(text, y=1.0, **kwargs)
+
+
 def colors() -> list[str]:
     return plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10
 

@@ -9,7 +9,7 @@ import trimesh
 from matplotlib.colors import LogNorm, to_rgb
 
 from .render import AZIM, ELEV, mesh_panel, render_camera, up_to_z
-from .style import plt, save
+from .style import axes_title, plt, save
 
 
 def plot_trace(
@@ -38,12 +38,12 @@ def plot_trace(
     rgb = np.where(trace.hit[..., None], trace.shade[..., None] * np.asarray(to_rgb("#e0a060")), 1.0)
     ax = fig.add_axes((side_w, 0.02, side_w, side_h))
     ax.imshow(rgb, extent=extent)
-    ax.set_title(f"sphere-traced SDF ({trace.hit.shape[0]}² rays, {info['hit_fraction']:.1%} hit)", fontsize=10)
+    axes_title(ax, f"sphere-traced SDF ({trace.hit.shape[0]}² rays, {info['hit_fraction']:.1%} hit)", fontsize=10)
     ax = fig.add_axes((2 * side_w, 0.02, side_w, side_h))
     steps = np.ma.masked_where(~trace.entered, trace.steps)
     im = ax.imshow(steps, extent=extent, cmap="magma", norm=LogNorm(vmin=1, vmax=max(2, int(trace.steps.max()))), interpolation="nearest")
     cap = "no cap" if info["cap"] is None else f"steps capped at {info['cap']:g}"
-    ax.set_title(f"SDF evaluations per ray: mean {info['mean_steps']:.1f} ({cap})", fontsize=10)
+    axes_title(ax, f"SDF evaluations per ray: mean {info['mean_steps']:.1f} ({cap})", fontsize=10)
     bar = fig.colorbar(im, cax=fig.add_axes((3 * side_w + 0.005, 0.15, 0.01, 0.6)), label="SDF evaluations (log scale)")
     bar.set_ticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= trace.steps.max()], labels=None)
     bar.ax.yaxis.set_major_formatter("{x:.0f}")
