@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapes
@@ -107,3 +109,30 @@ def test_cli_sdf_takes_the_sign_convention(tmp_path, capsys):
     assert signs["solid"].tolist() == [False, True, False]
     assert main(["sdf", str(mesh_path), str(points_path), "-o", str(tmp_path / "x.npy"), "--seal", "0.0001"]) == 1
     assert "seal 0.0001 is too small" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["double-walled box", "wheel", "cage", "chair of quads", "helmet"])
+def test_side_labels_taken_from_the_normals_first_hit_are_those_of_ray_queries(name):
+    """Each face side's probe takes its first ray's first hit from the side's depth cast: a sample
+    on that ray is reached exactly when it lies before the hit, as a query of the segment says."""
+    from implicit3d.groundtruth.distance import Closest
+    from implicit3d.groundtruth.filled import PROBE_OFFSET
+    from implicit3d.groundtruth.morton import morton_order
+    from implicit3d.meshfile import read_mesh
+
+    meshes = {
+        "double-walled box": double_walled_box,
+        "wheel": wheel,
+        "cage": cage,
+        "chair of quads": lambda: shapes.quad_chair(np.random.default_rng(0)),
+        "helmet": lambda: read_mesh(Path(__file__).resolve().parents[1] / "data" / "sample_meshes" / "helmet.ply"),
+    }
+    sign = GroundTruth(meshes[name]()).convention
+    index = np.flatnonzero(sign.proper)
+    index = index[morton_order(sign.center[index])]
+    for column, side in ((0, 1.0), (1, -1.0)):
+        facing = side * sign.normal[index]
+        probes = sign.center[index] + PROBE_OFFSET * facing
+        queried = sign.link(probes, Closest.on_faces(index, sign.center[index], PROBE_OFFSET), inherit=False, facing=facing)
+        np.testing.assert_array_equal(sign.side_label[index, column], queried)
+    assert len(np.unique(sign.side_label[index])) > 1  # sides lead to different places
