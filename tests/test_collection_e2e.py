@@ -97,16 +97,22 @@ def test_the_report_groups_figures_by_model_and_category(shapenet_run):
 
 
 def test_figures_for_the_worst_objects_of_each_category(shapenet_run, tmp_path):
-    """products.figures_for: 1 names each category's worst object by F1 near, and only their figures are targets."""
+    """products.figures_for: 1 names each category's worst object by F1 near, and only their figures
+    are targets; a chain run draws them in its workers (figures_in_worker), not in a script job each."""
     (tmp_path / "worst.yaml").write_text("products: {figures_for: 1}\n")
-    meshes = next(Path(p).parents[3] for p in read_summary(shapenet_run / "results" / "summary.csv").path if p)
+    summary = read_summary(shapenet_run / "results" / "summary.csv")
+    meshes = next(Path(p).parents[3] for p in summary.path if p)
+    rows = summary[summary.object != "mean"]
+    expected = sorted(rows.loc[rows.groupby("category").f1_near.idxmin(), "object"])
+    drawn = {o: sorted((shapenet_run / "results" / "figures" / "hashgrid").glob(f"*/{o}_*.png")) for o in rows.object}
+    for path in (p for o in expected for p in drawn[o]):
+        path.unlink()  # the worst objects' figures, to be drawn again
     run = snakemake(shapenet_run, "--configfile", str(TINY), str(tmp_path / "worst.yaml"), "--config", f"meshes={meshes}", "models=[hashgrid]")
     assert run.returncode == 0, run.stderr[-2000:]
-    rows = read_summary(shapenet_run / "results" / "summary.csv")
-    rows = rows[rows.object != "mean"]
-    expected = sorted(rows.loc[rows.groupby("category").f1_near.idxmin(), "object"])
     worst = pd.read_csv(shapenet_run / "results" / "figures" / "worst.csv", dtype=str)
     assert list(worst.model) == ["hashgrid", "hashgrid"] and sorted(worst.object) == expected
+    assert all(len(drawn[o]) == 3 and all(p.is_file() for p in drawn[o]) for o in expected)
+    assert run.stderr.count("rule figures_in_worker:") == len(expected) and "rule figures:" not in run.stderr
 
 
 def test_fit_writes_the_files_the_workflow_would(shapenet_run, tmp_path):

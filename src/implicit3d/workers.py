@@ -1,7 +1,8 @@
 """Worker processes for the chain rule: each imported torch and the stages once (a forkserver
 preloads them, and workers fork from it), so a shard or a local run pays the imports once instead
 of per object or per stage. Snakemake runs the chain rule's `run:` block in a thread
-(--force-use-threads), which hands the object to a worker and waits."""
+(--force-use-threads), which hands the object to a worker and waits; the worst objects' figures
+(products.figures_for) go to the same workers."""
 
 from __future__ import annotations
 
@@ -37,9 +38,21 @@ def pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
 def run_chain(mesh: str, object_id: str, config: dict, log: str, workers: int = 1) -> list[dict]:
     """One object's chain (implicit3d.chain.fit_object, fresh stages skipped) in a worker; a failed
     stage raises ChainError with its one-line error, a dead worker a fresh pool for the next object."""
+    return _in_worker(workers, object_id, log, chain_job, mesh, object_id, config, log)
+
+
+def run_figures(wildcards, inputs, outputs, config: dict, log: str, workers: int = 1) -> None:
+    """One object and model's figures in a worker (a figures job's wildcards, named inputs and
+    outputs): the worst objects' with products.figures_for, drawn after the summary, without a
+    process of their own that imports torch and matplotlib again."""
+    inputs, outputs = dict(inputs.items()), dict(outputs.items())  # plain dicts: they go to another process
+    _in_worker(workers, wildcards.object, log, figures_job, wildcards.object, wildcards.model, inputs, outputs, config, log)
+
+
+def _in_worker(workers: int, object_id: str, log: str, job, *args):
     global _pool
     try:
-        return pool(workers).submit(chain_job, mesh, object_id, config, log).result()
+        return pool(workers).submit(job, *args).result()
     except BrokenProcessPool:
         with _lock:
             _pool = None
@@ -59,3 +72,16 @@ def chain_job(mesh: str, object_id: str, config: dict, log: str) -> list[dict]:
             return fit_object(mesh, "results", object_id, config, skip_fresh=True, report=lambda line: print(line, file=handle))
         except SystemExit:
             raise ChainError(f"{object_id}: a stage failed (its error is in its log; results/failed.csv names it)") from None
+
+
+def figures_job(object_id: str, model: str, inputs: dict, outputs: dict, config: dict, log: str) -> None:
+    """What a worker runs for `run_figures`: the figures stage, logged as the figures rule logs it."""
+    from .chain import object_figures, stage_fingerprint
+    from .runlog import stage_log
+
+    try:
+        with stage_log(log, "figures", fingerprint=stage_fingerprint("figures", config, object_id, model), outputs=list(outputs.values())):
+            object_figures(config, object_id, model, inputs["model"], inputs["truth"], inputs["evaluation"], inputs.get("mesh"),
+                           inputs.get("metrics"), outputs)  # fmt: skip
+    except SystemExit:
+        raise ChainError(f"{object_id}: its figures failed (the error is in {log})") from None
