@@ -9,11 +9,15 @@ Start-up per object: the Python processes the run started that import the packag
 a forkserver per chain run), counted from Snakemake's logs, times one such start (Python with
 implicit3d.stages and torch, measured in that tree; an upper bound for steps that import no torch).
 With `--shards N`, this checkout's runs put N objects in each shard job, as a large collection does.
+With `--figures-for N`, every run draws figures for each model's N worst objects only
+(`products.figures_for`) and runs to the default target, which draws them after the summary (the
+report's files too); its page is default_run_figures_for.md.
 
     python benchmarks/default_run.py                                  # the 50 reference meshes, 2 cores
     python benchmarks/default_run.py --objects 0,4,8,16 --baseline v0.1.0
     python benchmarks/default_run.py --meshes data/sample_meshes --models hashgrid --shards 2
     python benchmarks/default_run.py --keep results/default_run       # keep each run's results/
+    python benchmarks/default_run.py --models hashgrid --figures-for 10 --baseline REV
 """
 
 from __future__ import annotations
@@ -47,20 +51,25 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--shards", type=int, default=0, help="objects per shard job in this checkout's runs (0: the config's)")
     p.add_argument("--keep", type=Path, help="copy each run's results/ into this folder, one subfolder per run")
+    p.add_argument("--figures-for", type=int, default=0, help="figures for each model's N worst objects only, drawn after the summary (0: the config's)")
     args = p.parse_args(argv)
     with Bench(__file__, __doc__, args, argv) as b, b.baseline() as baseline, tempfile.TemporaryDirectory() as tmp:
         meshes = b.mesh_folder(Path(tmp) / "meshes")
-        runs = [(f"{args.baseline} ({baseline.name})", baseline, "hashgrid", {})] if baseline else []
+        products = {"products": {"figures_for": args.figures_for}} if args.figures_for else {}
+        runs = [(f"{args.baseline} ({baseline.name})", baseline, "hashgrid", products)] if baseline else []
         this = working_copy(Path(tmp) / "this")
         shards = {"shards": {"size": args.shards, "threads": args.cores}} if args.shards else {}
-        runs += [(model, this, model, shards) for model in map(renamed, args.models.split(","))]
+        runs += [(model, this, model, shards | products) for model in map(renamed, args.models.split(","))]
         results = [run(b, label, tree, meshes, model, changes, args) for label, tree, model, changes in runs]
     table = pd.DataFrame([r for r, _ in results])
     table["wall_ratio"] = (table["wall_s"] / table["wall_s"].iloc[0]).round(2)
     table["core_s_ratio"] = (table["core_s_per_object"] / table["core_s_per_object"].iloc[0]).round(2)
     table["train_ratio"] = (table["median_train_s"] / table["median_train_s"].iloc[0]).round(2)
     steps = pd.DataFrame({label: s for (label, _, _, _), (_, s) in zip(runs, results, strict=True)}).rename_axis("rule").reset_index()
-    b.page("The whole default run", [("", table), ("Median seconds per step, by rule", steps)])
+    if args.figures_for:
+        b.page(f"The whole default run, figures for the {args.figures_for} worst objects", [("", table), ("Median seconds per step, by rule", steps)], "default_run_figures_for")
+    else:
+        b.page("The whole default run", [("", table), ("Median seconds per step, by rule", steps)])
 
 
 def run(b: Bench, label: str, tree: Path, meshes: Path, model: str, changes: dict, args) -> tuple[dict, pd.Series]:
@@ -68,7 +77,8 @@ def run(b: Bench, label: str, tree: Path, meshes: Path, model: str, changes: dic
         shutil.rmtree(tree / folder, ignore_errors=True)
     extra = config_args(tree, b.workflow_changes(tree) | changes)
     since, cpu = time.time(), children_cpu_seconds()
-    seconds, _ = snakemake(tree, "results/summary.csv", "--cores", str(args.cores), *extra, "--config", f"meshes={meshes}", f"models=[{model}]")
+    target = "all" if args.figures_for else "results/summary.csv"  # the worst objects' figures come after the summary
+    seconds, _ = snakemake(tree, target, "--cores", str(args.cores), *extra, "--config", f"meshes={meshes}", f"models=[{model}]")
     cpu = children_cpu_seconds() - cpu
     summary = read_summary(tree / "results" / "summary.csv")
     rows = summary[summary["object"] != "mean"]  # the per-model mean row is not an object

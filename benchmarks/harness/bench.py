@@ -150,10 +150,11 @@ class Bench:
         names = yaml.safe_load((tree / "config" / "config.yaml").read_text())["architectures"]
         return {**SMOKE_CONFIG, "architectures": {name: {"training": SMOKE_TRAINING} for name in names}}
 
-    def page(self, title: str, sections: list[tuple[str, pd.DataFrame | str]]) -> Path:
-        """Write docs/results/<name>.md (in --out), what it measures taken from the docstring's first paragraph."""
+    def page(self, title: str, sections: list[tuple[str, pd.DataFrame | str]], name: str | None = None) -> Path:
+        """Write docs/results/<name>.md (in --out; `name`: another page than the script's), what it
+        measures taken from the docstring's first paragraph."""
         about = self.doc.split("\n\n")[0]
-        path = pages.write_page(self.args.out, self.name, title, about, sections, f"benchmarks/{self.name}.py", self.argv)
+        path = pages.write_page(self.args.out, name or self.name, title, about, sections, f"benchmarks/{self.name}.py", self.argv)
         print(path.read_text())
         print(f"wrote {path}", file=sys.stderr)
         return path
