@@ -99,8 +99,8 @@ def surface_points(mesh: trimesh.Trimesh, count: int, seed: int) -> tuple[np.nda
     """`count` points uniform on the mesh's surface, from a generator seeded with `seed`, and the face
     each lies on: bit for bit trimesh's `sample.sample_surface(mesh, count, seed=seed)` (trimesh 5),
     so samples drawn before stay valid. Kept here so that a trimesh release cannot move the points;
-    the placing is compiled and runs in the ground truth's threads (numpy's gathers and sums along
-    short axes were a third of a pool draw)."""
+    the placing is compiled and runs in the ground truth's threads (numpy gathers and sums along
+    short axes slowly)."""
     rng = np.random.default_rng(seed)
     weight = np.cumsum(mesh.area_faces)
     targets = rng.random(count) * weight[-1]

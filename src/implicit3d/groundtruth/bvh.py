@@ -63,7 +63,7 @@ def build(lo: np.ndarray, hi: np.ndarray, leaf_size: int) -> tuple[np.ndarray, .
 
     With two threads or more and `PARALLEL_BUILD` primitives, the root's two subtrees are built
     in two threads, then numbered as one loop numbers them (depth first, the left subtree first):
-    the same arrays, in about half the time."""
+    the same arrays, sooner."""
     n = lo.shape[0]
     center = 0.5 * (lo + hi)
     order = np.arange(n)
