@@ -50,6 +50,8 @@ def run_figures(wildcards, inputs, outputs, config: dict, log: str, workers: int
 
 
 def _in_worker(workers: int, object_id: str, log: str, job, *args):
+    """`job(*args)` in a worker of the pool, its result; a dead worker raises ChainError and leaves
+    a fresh pool for the next job."""
     global _pool
     try:
         return pool(workers).submit(job, *args).result()
