@@ -66,10 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     table["core_s_ratio"] = (table["core_s_per_object"] / table["core_s_per_object"].iloc[0]).round(2)
     table["train_ratio"] = (table["median_train_s"] / table["median_train_s"].iloc[0]).round(2)
     steps = pd.DataFrame({label: s for (label, _, _, _), (_, s) in zip(runs, results, strict=True)}).rename_axis("rule").reset_index()
-    if args.figures_for:
-        b.page(f"The whole default run, figures for the {args.figures_for} worst objects", [("", table), ("Median seconds per step, by rule", steps)], "default_run_figures_for")
-    else:
-        b.page("The whole default run", [("", table), ("Median seconds per step, by rule", steps)])
+    title, name = (f"The whole default run, figures for the {args.figures_for} worst objects", "default_run_figures_for") if args.figures_for else ("The whole default run", None)
+    b.page(title, [("", table), ("Median seconds per step, by rule", steps)], name)
 
 
 def run(b: Bench, label: str, tree: Path, meshes: Path, model: str, changes: dict, args) -> tuple[dict, pd.Series]:

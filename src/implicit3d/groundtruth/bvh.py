@@ -75,12 +75,10 @@ def build(lo: np.ndarray, hi: np.ndarray, leaf_size: int) -> tuple[np.ndarray, .
     with ThreadPoolExecutor(2) as pool:
         left, right = pool.map(lambda c: _build(lo, hi, center, order, root[2][c], root[3][c], 1, leaf_size, -1), (1, 2))
     # The subtrees' roots are nodes 1 and 2; their other nodes (local ids k >= 1) follow, the
-    # left subtree's from 3 on, then the right's.
-    left_child = np.where(left[1] < 0, -1, left[1] + 2)
-    right_child = np.where(right[1] < 0, -1, right[1] + len(left[0]) + 1)
-    arrays = [(root[k][:1], left[k][:1], right[k][:1], left[k][1:], right[k][1:]) for k in (0, 2, 3)]
-    box, first, count = (np.concatenate(parts) for parts in arrays)
-    child = np.concatenate([root[1][:1], left_child[:1], right_child[:1], left_child[1:], right_child[1:]])
+    # left subtree's from 3 on, then the right's: their children's ids shift by as much.
+    left = (left[0], np.where(left[1] < 0, -1, left[1] + 2), *left[2:])
+    right = (right[0], np.where(right[1] < 0, -1, right[1] + len(left[0]) + 1), *right[2:])
+    box, child, first, count = (np.concatenate([root[k][:1], left[k][:1], right[k][:1], left[k][1:], right[k][1:]]) for k in range(4))
     return box, child, first, count, order
 
 
