@@ -53,6 +53,9 @@ VARIANTS = {
     "b3072_1800_table3_half": ("1800 steps of 3072, tables at 3x lr, 600k+150k pool", {"batch_size": 3072, "steps": 1800, "table_lr_scale": 3.0}, HALF_POOL),
     "b2048_2600_head005_table6_half": ("2600 steps of 2048, lr 0.005, tables at 6x lr, 600k+150k pool", {"batch_size": 2048, "steps": 2600, "lr": 0.005, "table_lr_scale": 6.0}, HALF_POOL),
     "b2048_2600_head015_table2_half": ("2600 steps of 2048, lr 0.015, tables at 2x lr, 600k+150k pool", {"batch_size": 2048, "steps": 2600, "lr": 0.015, "table_lr_scale": 2.0}, HALF_POOL),
+    "b2048_2400_table3_half": ("2400 steps of 2048, tables at 3x lr, 600k+150k pool", DEFAULT | {"steps": 2400, "compiled": True}, HALF_POOL),
+    "b2048_2000_table3_half": ("2000 steps of 2048, tables at 3x lr, 600k+150k pool", DEFAULT | {"steps": 2000, "compiled": True}, HALF_POOL),
+    "b2048_2400_table3_quarter": ("2400 steps of 2048, tables at 3x lr, 300k+75k pool", DEFAULT | {"steps": 2400, "compiled": True}, QUARTER_POOL),
     "b2048_2400_table3_800k": ("2400 steps of 2048, tables at 3x lr, 800k+200k pool", {"batch_size": 2048, "steps": 2400, "table_lr_scale": 3.0},
                                {"near_count": 800_000, "volume_count": 200_000}),
 }  # fmt: skip
