@@ -57,8 +57,9 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     from .schema import load_schema
 
     rename_architectures(config)
-    schema = load_schema(schema_path)
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    validator = jsonschema.Draft202012Validator(load_schema(schema_path))
+    read_typed_strings(config, validator)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         key = ".".join(str(p) for p in error.absolute_path) or "<top level>"
         raise ConfigError(f"config key '{key}': {error.message}")
@@ -72,6 +73,38 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
         raise ConfigError(problem)
     if warning := gpu_left_idle(config["device"]):
         print(f"implicit3d: warning: {warning}", file=sys.stderr)
+
+
+def read_typed_strings(config: dict, validator) -> None:
+    """Snakemake reads the values nested in a `--config` entry as strings (`select={limit: 10}` gives
+    limit '10'): where the schema asks for a number, a boolean or null and such a string reads as one
+    in YAML, take that value, in place. A string the schema accepts stays a string."""
+    import yaml
+
+    for _ in range(1000):  # each pass takes every string the errors point at
+        changed = False
+        for error in _type_errors(validator.iter_errors(config)):
+            try:
+                value = yaml.safe_load(error.instance)
+            except yaml.YAMLError:
+                continue
+            types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            if isinstance(value, str) or not any(validator.is_type(value, t) for t in types):
+                continue
+            *parents, key = error.absolute_path
+            place = functools.reduce(lambda node, k: node[k], parents, config)
+            if place[key] is error.instance:
+                place[key], changed = value, True
+        if not changed:
+            return
+
+
+def _type_errors(errors):
+    """The schema's type errors on strings, also those under oneOf/anyOf alternatives."""
+    for error in errors:
+        if error.validator == "type" and isinstance(error.instance, str) and error.absolute_path:
+            yield error
+        yield from _type_errors(error.context or [])
 
 
 @functools.cache
