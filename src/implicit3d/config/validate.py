@@ -81,9 +81,10 @@ def read_typed_strings(config: dict, validator) -> None:
     in YAML, take that value, in place. A string the schema accepts stays a string."""
     import yaml
 
-    for _ in range(1000):  # each pass takes every string the errors point at
+    changed = True
+    while changed:  # again after a change, as a schema may check some keys only once others pass; each pass types strings, so it ends
         changed = False
-        for error in _type_errors(validator.iter_errors(config)):
+        for error in list(_type_errors(validator.iter_errors(config))):
             try:
                 value = yaml.safe_load(error.instance)
             except yaml.YAMLError:
@@ -95,8 +96,6 @@ def read_typed_strings(config: dict, validator) -> None:
             place = functools.reduce(lambda node, k: node[k], parents, config)
             if place[key] is error.instance:
                 place[key], changed = value, True
-        if not changed:
-            return
 
 
 def _type_errors(errors):
