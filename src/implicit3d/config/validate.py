@@ -81,21 +81,19 @@ def read_typed_strings(config: dict, validator) -> None:
     in YAML, take that value, in place. A string the schema accepts stays a string."""
     import yaml
 
-    changed = True
-    while changed:  # again after a change, as a schema may check some keys only once others pass; each pass types strings, so it ends
-        changed = False
-        for error in list(_type_errors(validator.iter_errors(config))):
-            try:
-                value = yaml.safe_load(error.instance)
-            except yaml.YAMLError:
-                continue
-            types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-            if isinstance(value, str) or not any(validator.is_type(value, t) for t in types):
-                continue
-            *parents, key = error.absolute_path
-            place = functools.reduce(lambda node, k: node[k], parents, config)
-            if place[key] is error.instance:
-                place[key], changed = value, True
+    # Collected first: the config changes below. A string under oneOf has an error per alternative.
+    for error in list(_type_errors(validator.iter_errors(config))):
+        try:
+            value = yaml.safe_load(error.instance)
+        except yaml.YAMLError:
+            continue
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        if isinstance(value, str) or not any(validator.is_type(value, t) for t in types):
+            continue
+        *parents, key = error.absolute_path
+        place = functools.reduce(lambda node, k: node[k], parents, config)
+        if place[key] is error.instance:  # not typed already by another alternative's error
+            place[key] = value
 
 
 def _type_errors(errors):
