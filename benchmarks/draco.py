@@ -15,6 +15,11 @@ Needs DracoPy (the `bench` extra, in the lock; `make setup` installs it).
     python benchmarks/draco.py                                  # the 12 objects of SUBSET, the default model trained here
     python benchmarks/draco.py --run results                    # every object of a finished run, its models as stored
     python benchmarks/draco.py --run results --objects 0,16 --bits 10,11 --threads 2
+    python benchmarks/draco.py --models hashgrid,hashgrid_r512_float --bits 10 --page draco_ceiling
+
+Besides config/config.yaml's architectures, `--models` takes the hash grids of UNBOUNDED: finer
+and larger than the default, stored in float32 without coding. They show the F1 the family reaches
+when bytes do not count, against the Draco mesh on the same points.
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ from implicit3d.sampling import SamplingSpec, ground_truth
 from implicit3d.summary import read_summary
 
 KINDS = ("near", "volume")
+# name: (architecture, changes to its params, changes to its training). No byte budget: float32, uncoded.
+UNBOUNDED_STORAGE = {"weight_dtype": "float32", "weight_coding": "none"}
+UNBOUNDED = {
+    "hashgrid_r256_float": ("hashgrid", {"levels": 10, "log2_table": 16, "max_resolution": 256, "hidden": 64}, UNBOUNDED_STORAGE),
+    "hashgrid_r512_float": ("hashgrid", {"levels": 12, "log2_table": 17, "max_resolution": 512, "hidden": 64}, UNBOUNDED_STORAGE),
+    "hashgrid_r512_float_6000": ("hashgrid", {"levels": 12, "log2_table": 17, "max_resolution": 512, "hidden": 64}, UNBOUNDED_STORAGE | {"steps": 6000}),
+}
 
 
 def dracopy_missing() -> str | None:
@@ -64,10 +76,12 @@ def main(argv: list[str] | None = None) -> None:
     p = parser(__doc__, objects=SUBSET)
     p.add_argument("--run", type=Path, help="a finished workflow run's results folder: its models, test points and normalized meshes are "
                                             "used as they are, nothing is trained (default objects: every object of its summary.csv)")  # fmt: skip
-    p.add_argument("--models", default="hashgrid", help="architectures of config/config.yaml to train, or with --run models of its summary (default: hashgrid)")
+    p.add_argument("--models", default="hashgrid", help=f"architectures of config/config.yaml or of {', '.join(UNBOUNDED)} to train, "
+                                                         "or with --run models of its summary (default: hashgrid)")  # fmt: skip
     p.add_argument("--bits", default="8,10,11,14", help="Draco position quantizations, in bits (default: 8,10,11,14)")
     p.add_argument("--level", type=int, default=10, choices=range(11), metavar="0-10", help="Draco compression level (default: 10, the strongest)")
     p.add_argument("--threads", type=int, default=1, help="threads of the ground truth (and of each training) (default: 1)")
+    p.add_argument("--page", default="draco", help="name of the page and of its figure in --out (default: draco)")
     p.set_defaults(objects=None)  # unset: SUBSET, or with --run every object of the run
     args = p.parse_args(argv)
     if missing := dracopy_missing():
@@ -93,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{target.name:>4}: " + ", ".join(f"{r['route']} {r['bytes']:,} B {r['f1_near']:.4f}" for r in found), file=sys.stderr, flush=True)
         runs = pd.DataFrame(rows)
         routes = [model_route(m) for m in models]
-        figure = args.out / "draco.png"
+        figure = args.out / f"{args.page}.png"
         draw(runs, routes, figure)
         setup = (f"Models: {', '.join(models)}, {source}. Draco: compression level {args.level}, positions only. Ground truth on the "
                  f"decoded meshes: {', '.join(sorted(runs['ground truth'].unique()))}, {args.threads} thread(s).")  # fmt: skip
@@ -101,12 +115,12 @@ def main(argv: list[str] | None = None) -> None:
                     ("Where the model is smaller and at least as good", wins(runs, routes)),
                     ("Bytes against F1 near the surface", f"![bytes against F1 near the surface, per object and in the mean]({figure.name})")]  # fmt: skip
         sections += [(f"Object {name}", per_object(part, routes)) for name, part in runs.groupby("object", sort=False)]
-        b.page("The model against the Draco-compressed mesh", sections)
+        b.page("The model against the Draco-compressed mesh", sections, name=args.page)
 
 
 def trained(b: Bench, models: list[str], threads: int) -> Iterator[Target]:
     """Each object normalized and sampled, then each model trained and tested on it, by the stages."""
-    variants = [b.variant(model, model) for model in models]
+    variants = [b.variant(model, *UNBOUNDED[model]) if model in UNBOUNDED else b.variant(model, model) for model in models]
     for name, source in b.meshes().items():
         prepared = b.prepare(name, source)
         yield Target(name, prepared.mesh, prepared.points, [model_row(v.label, b.train(prepared, v, threads)) for v in variants])
