@@ -36,6 +36,10 @@ VARIANTS = {
     "hashgrid_compact_cap31k": ("hashgrid_compact", {"rate_cap_bytes": 31000}),
     "hashgrid_compact_rate2e-4": ("hashgrid_compact", {"rate_weight": 0.0002}),
     "hashgrid_compact_hidden32_cap29k": ("hashgrid_compact", {"rate_cap_bytes": 29000}, {"hidden": 32}),
+    # The learned steps alone, without the rate term and the cap: what rounding costs when bytes do not count.
+    "hashgrid_compact_no_rate": ("hashgrid_compact", {"rate_weight": 0.0, "rate_cap_bytes": 0.0}),
+    # Distances fitted in a narrower band (the loss clamp), leaving more of the bytes to the surface.
+    "hashgrid_compact_clamp0.015": ("hashgrid_compact", {"clamp": 0.015}),
 }
 
 
