@@ -40,6 +40,8 @@ VARIANTS = {
     "hashgrid_compact_no_rate": ("hashgrid_compact", {"rate_weight": 0.0, "rate_cap_bytes": 0.0}),
     # Distances fitted in a narrower band (the loss clamp), leaving more of the bytes to the surface.
     "hashgrid_compact_clamp0.015": ("hashgrid_compact", {"clamp": 0.015}),
+    # A finer, larger grid under the same cap: 12 levels up to 512 cells across, 2^16 rows each.
+    "hashgrid_compact_r512": ("hashgrid_compact", {}, {"levels": 12, "log2_table": 16, "max_resolution": 512}),
 }
 
 

@@ -120,6 +120,34 @@ def test_training_controller_tracks_the_cap():
     assert hasattr(model, "table_qstep") and not hasattr(model, "parametrizations")
 
 
+def test_the_cap_is_judged_on_the_coded_table_not_the_estimate():
+    torch.manual_seed(0)
+    model = build_model("hashgrid", **HASH)
+    quant = learned_step.Training(model, rate_weight=1e-3, cap_bytes=1.0)
+    model(torch.rand(64, 3) * 2 - 1)
+    quant.penalty()
+    coded = quant.coded_bytes()
+    quant.estimate = 10.0 * coded  # what the controller steers by; the cap's test ignores it
+    quant.cap_bytes = coded
+    assert quant.within_cap()
+    quant.cap_bytes = coded - 1
+    assert not quant.within_cap()
+    quant.finish(model)
+    assert encode_state(model.state_dict(), "learned_step", "ans")["table"].numel() == coded
+
+
+def test_a_checkpoint_left_out_for_its_size_is_reported(caplog, monkeypatch):
+    x, y = _sphere(3)
+    torch.manual_seed(0)
+    model = build_model("hashgrid", **HASH)
+    calls = iter([True] + [False] * 10)  # only the first checkpoint fits
+    monkeypatch.setattr(learned_step.Training, "within_cap", lambda self: next(calls))
+    cfg = TrainConfig(steps=60, batch_size=512, lr=0.01, val_every=10, weight_dtype="learned_step", rate_weight=1e-4, rate_cap_bytes=1e9)
+    result = train(model, x, y, x[:500], y[:500], cfg, torch.device("cpu"), progress=False)
+    assert result.best_step == 10 and min(h["val_loss"] for h in result.history) < result.best_val_loss
+    assert "kept step 10" in caplog.text and "with a larger table" in caplog.text
+
+
 def test_runs_must_cover_the_tensor():
     with pytest.raises(ValueError, match="runs of 5 values for a tensor of 6"):
         learned_step.LearnedStep([2, 3], 6)

@@ -30,6 +30,8 @@ from numba import njit
 from torch import nn
 from torch.nn.utils import parametrize
 
+from . import entropy
+
 QMAX = 127  # codes fit a signed byte
 INIT_STEP = 0.01  # a trained table's values have a standard deviation of about 0.1-0.3
 LARGE = 16384  # tensors of this many values or more (a hash grid's table) carry the size, and the rate term
@@ -223,7 +225,23 @@ class Training:
         return self.rate_weight * self.scale * bits / self.values
 
     def within_cap(self) -> bool:
-        return self.cap_bytes <= 0 or self.estimate <= self.cap_bytes
+        """Whether the table's codes, coded as stored, fit the cap now. Not the estimate: the cap's
+        controller holds the estimate just above the cap, a few % over the coded bytes, and a model
+        judged by it could keep only an early, barely trained checkpoint."""
+        return self.cap_bytes <= 0 or self.coded_bytes() <= self.cap_bytes
+
+    def coded_bytes(self) -> int:
+        """Bytes of the rate-carrying tensors' codes (the table's) at the current weights, ANS-coded as
+        `quantize.encode_state` stores them."""
+        total = 0
+        for module, name in self.done:
+            quantizer = module.parametrizations[name][0]
+            if quantizer.rate:
+                runs = quantizer.runs.cpu()
+                with torch.no_grad():
+                    codes = codes_of(module.parametrizations[name].original.detach().cpu(), quantizer.steps().detach().cpu(), runs)
+                total += len(entropy.encode_groups(code_groups(codes, runs)))
+        return total
 
     def finish(self, model: nn.Module) -> None:
         """Plain parameters holding the stored values (see `bake`); a head trained in float rounded now."""

@@ -44,7 +44,7 @@ class TrainConfig:
     weight_coding: str = "none"  # none | lzma | ans: the integer codes compressed losslessly
     qat: bool = False  # quantization-aware: train on the values that weight_dtype will store (straight-through rounding); learned_step always is
     rate_weight: float = 0.0  # learned_step: weight of the table codes' estimated bits per value in the loss (trades size for loss)
-    rate_cap_bytes: float = 0.0  # learned_step: the rate weight grows while the table codes' estimated bytes exceed this (0: no cap)
+    rate_cap_bytes: float = 0.0  # learned_step: the rate weight grows while the table codes' estimated bytes exceed this, and only checkpoints whose coded table fits are kept (0: no cap)
     head_step: float = 0.0  # learned_step: 0 trains the small tensors (the MLP head) on rounded values too; > 0 trains them in float and rounds them at the end, each with a step of this share of its values' root mean square
     compiled: bool = True  # a hash grid on a CPU with l1_clamp: the compiled step (hashgrid_fused); false: torch's autograd, the same gradients
     seed: int = 0
@@ -137,6 +137,7 @@ def train(
     sched = lr_scheduler(opt, cfg)
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
     stale, history, loss_value = 0, [], math.nan
+    over_cap = (math.inf, 0)  # the best checkpoint left out for its table's size
     start = time.perf_counter()
     bar = tqdm(range(1, cfg.steps + 1), desc=desc, disable=not progress, mininterval=1.0, leave=False)
     step = 0
@@ -157,13 +158,18 @@ def train(
             if val < best[0] and (quant is None or quant.within_cap()):
                 best, stale = (val, step, copy.deepcopy(model.state_dict())), 0
             else:
+                if val < min(best[0], over_cap[0]):
+                    over_cap = (val, step)
                 stale += 1
                 if cfg.patience and stale >= cfg.patience:
                     break
     seconds = time.perf_counter() - start
     if best[1] == 0 and quant is not None and history:  # never within the cap: the last weights, the smallest
-        log.warning("%s: the table stayed above rate_cap_bytes (estimated %.0f bytes); keeping the last weights", desc, quant.estimate)
+        log.warning("%s: the table stayed above rate_cap_bytes (coded %d bytes); keeping the last weights", desc, quant.coded_bytes())
         best = (history[-1]["val_loss"], history[-1]["step"], model.state_dict())
+    elif over_cap[0] < best[0]:
+        log.warning("%s: kept step %d (validation loss %.3g), the best whose table fits rate_cap_bytes; step %d had %.3g with a larger table",
+                    desc, best[1], best[0], over_cap[1], over_cap[0])  # fmt: skip
     model.load_state_dict(best[2])
     remove_fake_quantize(rounded)
     if quant is not None:
