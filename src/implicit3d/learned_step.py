@@ -232,7 +232,7 @@ class Training:
 
     def coded_bytes(self) -> int:
         """Bytes of the rate-carrying tensors' codes (the table's) at the current weights, ANS-coded as
-        `quantize.encode_state` stores them."""
+        a model file stores them (`ans_coded`)."""
         total = 0
         for module, name in self.done:
             quantizer = module.parametrizations[name][0]
@@ -240,7 +240,7 @@ class Training:
                 runs = quantizer.runs.cpu()
                 with torch.no_grad():
                     codes = codes_of(module.parametrizations[name].original.detach().cpu(), quantizer.steps().detach().cpu(), runs)
-                total += len(entropy.encode_groups(code_groups(codes, runs)))
+                total += len(ans_coded(codes, runs))
         return total
 
     def finish(self, model: nn.Module) -> None:
@@ -292,3 +292,8 @@ def code_groups(codes: torch.Tensor, runs: torch.Tensor) -> list[np.ndarray]:
         if bool((levels == levels[0]).all()) and int(levels[0].sum()) == codes.shape[1]:
             return list(np.split(flat, np.cumsum(levels[0].numpy())[:-1], axis=1))
     return list(np.split(flat.reshape(-1), np.cumsum(runs.numpy())[:-1]))
+
+
+def ans_coded(codes: torch.Tensor, runs: torch.Tensor) -> bytes:
+    """The codes of a tensor with these runs, ANS-coded in `code_groups`' groups: what a model file stores."""
+    return entropy.encode_groups(code_groups(codes, runs))

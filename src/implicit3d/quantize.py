@@ -103,7 +103,7 @@ def _encode_learned(key: str, value: torch.Tensor, steps: torch.Tensor, runs: to
     codes = learned_step.codes_of(value, steps, runs)
     out = {key + STEPS_SUFFIX: steps.float(), key + SHAPE_SUFFIX: torch.tensor(list(value.shape), dtype=torch.int32)}
     if weight_coding == "ans":
-        out[key] = _coded(entropy.encode_groups(learned_step.code_groups(codes, runs)))
+        out[key] = _coded(learned_step.ans_coded(codes, runs))
         out[key + ANS_SUFFIX] = torch.tensor([entropy.VERSION], dtype=torch.uint8)
     elif weight_coding == "lzma":
         out[key] = compress_codes(codes.to(torch.int8))
